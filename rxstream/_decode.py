@@ -1,0 +1,241 @@
+"""Typed events from SSE bytes: one msgspec decode per event, unknown types kept raw."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from typing import Any, Final
+
+import msgspec
+
+from ._errors import StreamDecodeError
+from ._sse import DEFAULT_MAX_EVENT_SIZE, RawEvent, ServerSentEvent, SSEDecoder
+from ._types import (
+    CitationsDelta,
+    ContentBlock,
+    ContentBlockDeltaEvent,
+    ContentBlockStartEvent,
+    Message,
+    MessageStartEvent,
+    MessageStreamEvent,
+    TextBlock,
+    _KnownBlock,
+    _KnownCitation,
+    _KnownDelta,
+    _KnownEvent,
+)
+from ._unknown import UnknownBlock, UnknownCitation, UnknownDelta, UnknownEvent, UnknownValue
+
+__all__ = [
+    "aiter_events",
+    "aiter_sse",
+    "decode_event",
+    "encode",
+    "iter_events",
+    "iter_sse",
+]
+
+_event_decoder: Final = msgspec.json.Decoder(_KnownEvent)
+_json_decoder: Final = msgspec.json.Decoder()
+
+
+def _tags(union: Any) -> frozenset[str]:
+    return frozenset(t.__struct_config__.tag for t in union.__args__)
+
+
+_EVENT_TAGS: Final = _tags(_KnownEvent)
+_BLOCK_TAGS: Final = _tags(_KnownBlock)
+_DELTA_TAGS: Final = _tags(_KnownDelta)
+_CITATION_TAGS: Final = _tags(_KnownCitation)
+
+
+def _enc_hook(obj: Any) -> Any:
+    if isinstance(obj, UnknownValue):
+        return msgspec.Raw(obj.raw)
+    raise NotImplementedError(f"rxstream cannot encode {type(obj).__name__}")
+
+
+_encoder: Final = msgspec.json.Encoder(enc_hook=_enc_hook)
+
+
+def encode(value: Any) -> bytes:
+    """Encode a wire value (event, message, block, ...) back to its JSON bytes."""
+    return _encoder.encode(value)
+
+
+def _excerpt(data: bytes) -> str:
+    return repr(data[:60]) + ("..." if len(data) > 60 else "")
+
+
+def _where(name: bytes | None, ordinal: int, offset: int) -> str:
+    label = f" {name.decode('utf-8', 'replace')!r}" if name else ""
+    return f"event #{ordinal}{label} at byte {offset}"
+
+
+def decode_event(raw: RawEvent) -> MessageStreamEvent:
+    """Decode one raw SSE event into its typed value.
+
+    Raises `StreamDecodeError` naming the event, its ordinal and byte offset when the data is
+    not JSON, or when a known event type lacks a field or has one of the wrong type.
+    """
+    try:
+        return _event_decoder.decode(raw[1])  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:
+        return _decode_slow(raw, exc)
+    except msgspec.DecodeError as exc:
+        name = raw[0]
+        if name and name.decode("utf-8", "replace") not in _EVENT_TAGS:
+            return UnknownEvent(name.decode("utf-8", "replace"), raw[1])
+        raise StreamDecodeError(
+            f"invalid JSON in {_where(name, raw[2], raw[3])}: {exc}; data starts "
+            f"{_excerpt(raw[1])}",
+            offset=raw[3],
+        ) from None
+
+
+def _decode_slow(raw: RawEvent, exc: msgspec.ValidationError) -> MessageStreamEvent:
+    """The rare path: an unknown type somewhere, a missing `type`, or a real schema error."""
+    name, data, ordinal, offset = raw[0], raw[1], raw[2], raw[3]
+    obj = _json_decoder.decode(data)
+    if not isinstance(obj, dict):
+        raise StreamDecodeError(
+            f"{_where(name, ordinal, offset)} is not a JSON object; data starts {_excerpt(data)}",
+            offset=offset,
+        ) from None
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        if not name:
+            raise StreamDecodeError(
+                f"{_where(name, ordinal, offset)} has neither an event name nor a JSON `type`",
+                offset=offset,
+            ) from None
+        kind = name.decode("utf-8", "replace")
+        obj = {"type": kind, **obj}
+    if kind not in _EVENT_TAGS:
+        return UnknownEvent(kind, data)
+    try:
+        return _convert_event(kind, obj)
+    except msgspec.ValidationError as error:
+        raise StreamDecodeError(
+            f"{_where(name, ordinal, offset)} ({kind}) does not match the schema: {error}",
+            offset=offset,
+        ) from None
+
+
+def _convert_event(kind: str, obj: dict[str, Any]) -> MessageStreamEvent:
+    # Struct constructors do not validate, so each known field is converted on its own.
+    if kind == "content_block_start" and isinstance(obj.get("content_block"), dict):
+        return ContentBlockStartEvent(
+            index=msgspec.convert(obj.get("index"), int),
+            content_block=_convert_block(obj["content_block"]),
+        )
+    if kind == "content_block_delta" and isinstance(obj.get("delta"), dict):
+        return ContentBlockDeltaEvent(
+            index=msgspec.convert(obj.get("index"), int), delta=_convert_delta(obj["delta"])
+        )
+    message = obj.get("message")
+    if kind == "message_start" and isinstance(message, dict):
+        content = message.get("content")
+        if isinstance(content, list):
+            skeleton = msgspec.convert({**message, "content": []}, Message)
+            blocks = tuple(_convert_block(b) for b in content)
+            return MessageStartEvent(message=msgspec.structs.replace(skeleton, content=blocks))
+    return msgspec.convert(obj, _KnownEvent)  # type: ignore[no-any-return]
+
+
+def _convert_tagged(
+    obj: Any, tags: frozenset[str], union: Any, unknown: Callable[[str, bytes], UnknownValue]
+) -> Any:
+    if isinstance(obj, dict):
+        kind = obj.get("type")
+        if isinstance(kind, str) and kind not in tags:
+            return unknown(kind, msgspec.json.encode(obj))
+    return msgspec.convert(obj, union)
+
+
+def _convert_citation(obj: Any) -> Any:
+    return _convert_tagged(obj, _CITATION_TAGS, _KnownCitation, UnknownCitation)
+
+
+def _convert_block(obj: Any) -> ContentBlock:
+    if (
+        isinstance(obj, dict)
+        and obj.get("type") == "text"
+        and isinstance(obj.get("citations"), list)
+    ):
+        citations = tuple(_convert_citation(c) for c in obj["citations"])
+        block = msgspec.convert({**obj, "citations": None}, TextBlock)
+        return msgspec.structs.replace(block, citations=citations)
+    return _convert_tagged(obj, _BLOCK_TAGS, _KnownBlock, UnknownBlock)  # type: ignore[no-any-return]
+
+
+def _convert_delta(obj: Any) -> Any:
+    if obj.get("type") == "citations_delta" and isinstance(obj.get("citation"), dict):
+        return CitationsDelta(citation=_convert_citation(obj["citation"]))
+    return _convert_tagged(obj, _DELTA_TAGS, _KnownDelta, UnknownDelta)
+
+
+def _to_sse(raw: RawEvent) -> ServerSentEvent:
+    name = raw[0]
+    return ServerSentEvent(
+        event=name.decode("utf-8", "replace") if name else "message",
+        data=raw[1].decode("utf-8", "replace"),
+        id=raw[4],
+        retry=raw[5],
+    )
+
+
+def iter_sse(
+    chunks: Iterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> Iterator[ServerSentEvent]:
+    """Yield the raw `ServerSentEvent`s of a byte stream (for relays and debugging)."""
+    decoder = SSEDecoder(max_event_size=max_event_size)
+    for chunk in chunks:
+        for raw in decoder.feed(chunk):
+            yield _to_sse(raw)
+    for raw in decoder.end()[0]:
+        yield _to_sse(raw)
+
+
+async def aiter_sse(
+    chunks: AsyncIterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> AsyncIterator[ServerSentEvent]:
+    """Async twin of `iter_sse`."""
+    decoder = SSEDecoder(max_event_size=max_event_size)
+    async for chunk in chunks:
+        for raw in decoder.feed(chunk):
+            yield _to_sse(raw)
+    for raw in decoder.end()[0]:
+        yield _to_sse(raw)
+
+
+def iter_events(
+    chunks: Iterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> Iterator[MessageStreamEvent]:
+    """Yield the typed events of a byte stream.
+
+    Raises `StreamDecodeError` for bytes that are not a valid event stream. The stream's
+    completeness (a `message_stop`) is the accumulator's concern, not this function's.
+    """
+    decoder = SSEDecoder(max_event_size=max_event_size)
+    decode = _event_decoder.decode
+    for chunk in chunks:
+        for raw in decoder.feed(chunk):
+            try:
+                event = decode(raw[1])
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                event = decode_event(raw)
+            yield event
+    for raw in decoder.end()[0]:
+        yield decode_event(raw)
+
+
+async def aiter_events(
+    chunks: AsyncIterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> AsyncIterator[MessageStreamEvent]:
+    """Async twin of `iter_events`."""
+    decoder = SSEDecoder(max_event_size=max_event_size)
+    async for chunk in chunks:
+        for raw in decoder.feed(chunk):
+            yield decode_event(raw)
+    for raw in decoder.end()[0]:
+        yield decode_event(raw)
