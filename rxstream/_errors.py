@@ -82,9 +82,7 @@ class APIStatusError(APIError):
         response: httpx.Response | None = None,
         partial_message: Message | None = None,
     ) -> None:
-        super().__init__(
-            message, body=body, request_id=request_id, partial_message=partial_message
-        )
+        super().__init__(message, body=body, request_id=request_id, partial_message=partial_message)
         self.status_code = status_code
         self.error_type = error_type
         self.response = response

@@ -1,0 +1,1 @@
+"""The official SDK's streaming interface (`MessageStream`, managers, `Stream`) over rxstream."""
