@@ -1,0 +1,391 @@
+"""Fold stream events into a `Message`, in O(size of the event) per event.
+
+Every block keeps append-only state (a list of text parts, a list of citations, the tool
+JSON fragments with their incremental parser), so a snapshot is a cheap, immutable view: the
+block states and how far each had grown. Turning a snapshot into a `Message` joins the parts
+up to those marks, once, on first access.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Protocol
+
+import msgspec
+
+from ._errors import StreamDecodeError
+from ._partial_json import JSONSyntaxError, PartialJSONParser
+from ._types import (
+    Citation,
+    CitationsDelta,
+    ContentBlock,
+    ContentBlockDeltaEvent,
+    ContentBlockStartEvent,
+    ContentBlockStopEvent,
+    Delta,
+    InputJSONDelta,
+    Message,
+    MessageDeltaEvent,
+    MessageStartEvent,
+    MessageStreamEvent,
+    ServerToolUseBlock,
+    SignatureDelta,
+    StopReason,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    ToolUseBlock,
+    Usage,
+)
+
+__all__ = ["BlockState", "MessageAccumulator", "MessageSnapshot"]
+
+_EMPTY: Final[tuple[Any, ...]] = ()
+
+
+class BlockState(Protocol):
+    """The growing state of one content block."""
+
+    def mark(self) -> object:
+        """An immutable token for the state as it is now."""
+        ...
+
+    def block_at(self, mark: Any) -> ContentBlock:
+        """The block as it was at `mark`."""
+        ...
+
+
+class _Parts:
+    """Append-only text with a cached join, so repeated reads cost only the new parts."""
+
+    __slots__ = ("_joined", "_joined_count", "parts")
+
+    def __init__(self, first: str) -> None:
+        self.parts: list[str] = [first] if first else []
+        self._joined = first
+        self._joined_count = len(self.parts)
+
+    def text_at(self, count: int) -> str:
+        if count == self._joined_count:
+            return self._joined
+        if count > self._joined_count:
+            text = self._joined + "".join(self.parts[self._joined_count : count])
+            self._joined, self._joined_count = text, count
+            return text
+        return "".join(self.parts[:count])
+
+
+class _TextState:
+    __slots__ = ("_cache", "citations", "start", "text")
+
+    def __init__(self, start: TextBlock) -> None:
+        self.start = start
+        self.text = _Parts(start.text)
+        self.citations: list[Citation] = list(start.citations or _EMPTY)
+        self._cache: tuple[tuple[int, int], TextBlock] | None = None
+
+    def mark(self) -> tuple[int, int]:
+        return (len(self.text.parts), len(self.citations))
+
+    def block_at(self, mark: tuple[int, int]) -> TextBlock:
+        cached = self._cache
+        if cached is not None and cached[0] == mark:
+            return cached[1]
+        citations = self.start.citations
+        if mark[1] or citations is not None:
+            citations = tuple(self.citations[: mark[1]])
+        block = TextBlock(text=self.text.text_at(mark[0]), citations=citations)
+        self._cache = (mark, block)
+        return block
+
+
+class _ThinkingState:
+    __slots__ = ("signature", "thinking")
+
+    def __init__(self, start: ThinkingBlock) -> None:
+        self.thinking = _Parts(start.thinking)
+        self.signature = start.signature
+
+    def mark(self) -> tuple[int, str]:
+        return (len(self.thinking.parts), self.signature)
+
+    def block_at(self, mark: tuple[int, str]) -> ThinkingBlock:
+        return ThinkingBlock(thinking=self.thinking.text_at(mark[0]), signature=mark[1])
+
+
+class _ToolState:
+    """A tool_use / server_tool_use block whose input streams as JSON fragments."""
+
+    __slots__ = ("final", "fragments", "parser", "start")
+
+    def __init__(self, start: ToolUseBlock | ServerToolUseBlock) -> None:
+        self.start = start
+        self.fragments: list[str] = []
+        self.parser = PartialJSONParser()
+        self.final: ToolUseBlock | ServerToolUseBlock | None = None
+
+    def feed(self, fragment: str) -> None:
+        self.fragments.append(fragment)
+        self.parser.feed(fragment)
+
+    def mark(self) -> int:
+        return len(self.fragments)
+
+    def input_at(self, mark: int) -> Any:
+        """The input as it stood after `mark` fragments (complete once the block stopped)."""
+        if self.final is not None and mark == len(self.fragments):
+            return self.final.input
+        if not self.fragments:
+            return self.start.input
+        if mark == len(self.fragments):
+            return self.parser.partial()
+        parser = PartialJSONParser()
+        parser.feed("".join(self.fragments[:mark]))
+        return parser.partial()
+
+    def block_at(self, mark: int) -> ToolUseBlock | ServerToolUseBlock:
+        if self.final is not None and mark == len(self.fragments):
+            return self.final
+        return msgspec.structs.replace(self.start, input=self.input_at(mark))
+
+    def stop(self, index: int) -> None:
+        if self.fragments:
+            try:
+                value = self.parser.finish()
+            except JSONSyntaxError as exc:
+                raise StreamDecodeError(
+                    f"invalid input JSON for tool {self.start.name!r} (block {index}) at "
+                    f"offset {exc.offset}: {exc.reason}",
+                    offset=exc.offset,
+                ) from None
+            self.final = msgspec.structs.replace(self.start, input=value)
+        else:
+            self.final = self.start
+
+
+class _WholeState:
+    """A block that arrives whole (tool results, redacted thinking, unknown types)."""
+
+    __slots__ = ("block",)
+
+    def __init__(self, block: ContentBlock) -> None:
+        self.block = block
+
+    def mark(self) -> None:
+        return None
+
+    def block_at(self, mark: None) -> ContentBlock:
+        return self.block
+
+
+def _state_for(block: ContentBlock) -> BlockState:
+    if isinstance(block, TextBlock):
+        return _TextState(block)
+    if isinstance(block, ThinkingBlock):
+        return _ThinkingState(block)
+    if isinstance(block, ToolUseBlock | ServerToolUseBlock):
+        return _ToolState(block)
+    return _WholeState(block)
+
+
+class MessageSnapshot:
+    """An immutable view of the message at one point of the stream.
+
+    Reading `content` (or calling `to_message()`) builds the full `Message` once, in
+    O(size of the message), and caches it; the other fields cost nothing.
+    """
+
+    __slots__ = ("_blocks", "_marks", "_message", "_skeleton")
+
+    def __init__(
+        self, skeleton: Message, blocks: tuple[BlockState, ...], marks: tuple[object, ...]
+    ) -> None:
+        self._skeleton = skeleton
+        self._blocks = blocks
+        self._marks = marks
+        self._message: Message | None = None
+
+    def to_message(self) -> Message:
+        """The snapshot as a frozen `Message` (built on first call, then cached)."""
+        message = self._message
+        if message is None:
+            content = tuple(
+                state.block_at(mark) for state, mark in zip(self._blocks, self._marks, strict=True)
+            )
+            message = msgspec.structs.replace(self._skeleton, content=content)
+            self._message = message
+        return message
+
+    @property
+    def content(self) -> tuple[ContentBlock, ...]:
+        """The content blocks so far."""
+        return self.to_message().content
+
+    @property
+    def text(self) -> str:
+        """The text of all text blocks so far, concatenated."""
+        return "".join(b.text for b in self.content if isinstance(b, TextBlock))
+
+    @property
+    def id(self) -> str:
+        """The message id."""
+        return self._skeleton.id
+
+    @property
+    def model(self) -> str:
+        """The model answering."""
+        return self._skeleton.model
+
+    @property
+    def role(self) -> str:
+        """Always "assistant"."""
+        return self._skeleton.role
+
+    @property
+    def stop_reason(self) -> StopReason | None:
+        """Why generation stopped; None until `message_delta`."""
+        return self._skeleton.stop_reason
+
+    @property
+    def stop_sequence(self) -> str | None:
+        """The stop sequence that ended generation, if one did."""
+        return self._skeleton.stop_sequence
+
+    @property
+    def usage(self) -> Usage:
+        """Token usage so far."""
+        return self._skeleton.usage
+
+    def __repr__(self) -> str:
+        return f"MessageSnapshot({self.to_message()!r})"
+
+
+def _bad(event: MessageStreamEvent, why: str) -> StreamDecodeError:
+    return StreamDecodeError(f"{event.type} event: {why}")
+
+
+class MessageAccumulator:
+    """The state machine that folds events into a message.
+
+    `feed` raises `StreamDecodeError` for events that cannot apply (a delta for a block that
+    does not exist or of the wrong kind, events before `message_start`, invalid tool JSON).
+    `ping`, `error` and unknown events leave the message unchanged.
+    """
+
+    __slots__ = ("_blocks", "_skeleton", "_snapshot", "complete")
+
+    def __init__(self) -> None:
+        self._skeleton: Message | None = None
+        self._blocks: list[BlockState] = []
+        self._snapshot: MessageSnapshot | None = None
+        self.complete = False
+
+    @property
+    def started(self) -> bool:
+        """Whether `message_start` has been seen."""
+        return self._skeleton is not None
+
+    def block(self, index: int) -> BlockState:
+        """The state of the block at `index`."""
+        return self._blocks[index]
+
+    def feed(self, event: MessageStreamEvent) -> None:
+        """Apply one event."""
+        kind = event.type
+        if kind == "content_block_delta":
+            assert isinstance(event, ContentBlockDeltaEvent)
+            self._apply_delta(event, event.delta)
+        elif kind == "message_start":
+            assert isinstance(event, MessageStartEvent)
+            if self._skeleton is not None:
+                raise _bad(event, "a second message_start in one stream")
+            self._skeleton = msgspec.structs.replace(event.message, content=())
+            self._blocks = [_state_for(b) for b in event.message.content]
+        elif kind in ("ping", "error", "unknown"):
+            return
+        elif self._skeleton is None:
+            raise _bad(event, "arrived before message_start")
+        elif kind == "content_block_start":
+            assert isinstance(event, ContentBlockStartEvent)
+            if event.index != len(self._blocks):
+                raise _bad(
+                    event, f"index {event.index}, but {len(self._blocks)} blocks came before it"
+                )
+            self._blocks.append(_state_for(event.content_block))
+        elif kind == "content_block_stop":
+            assert isinstance(event, ContentBlockStopEvent)
+            state = self._state(event, event.index)
+            if isinstance(state, _ToolState):
+                state.stop(event.index)
+        elif kind == "message_delta":
+            assert isinstance(event, MessageDeltaEvent)
+            self._apply_message_delta(event)
+        elif kind == "message_stop":
+            self.complete = True
+        self._snapshot = None
+
+    def _state(self, event: MessageStreamEvent, index: int) -> BlockState:
+        if not 0 <= index < len(self._blocks):
+            raise _bad(event, f"no content block at index {index}")
+        return self._blocks[index]
+
+    def _apply_delta(self, event: ContentBlockDeltaEvent, delta: Delta) -> None:
+        if self._skeleton is None:
+            raise _bad(event, "arrived before message_start")
+        state = self._state(event, event.index)
+        if isinstance(delta, TextDelta) and isinstance(state, _TextState):
+            state.text.parts.append(delta.text)
+        elif isinstance(delta, InputJSONDelta) and isinstance(state, _ToolState):
+            state.feed(delta.partial_json)
+        elif isinstance(delta, ThinkingDelta) and isinstance(state, _ThinkingState):
+            state.thinking.parts.append(delta.thinking)
+        elif isinstance(delta, SignatureDelta) and isinstance(state, _ThinkingState):
+            state.signature = delta.signature
+        elif isinstance(delta, CitationsDelta) and isinstance(state, _TextState):
+            state.citations.append(delta.citation)
+        elif delta.type == "unknown":
+            return
+        else:
+            block = state.block_at(state.mark())
+            raise _bad(event, f"a {delta.type} for block {event.index}, a {block.type} block")
+        self._snapshot = None
+
+    def _apply_message_delta(self, event: MessageDeltaEvent) -> None:
+        skeleton = self._skeleton
+        assert skeleton is not None
+        delta, usage = event.delta, event.usage
+        # Usage counts are cumulative: overwrite with every value that is present.
+        changes: dict[str, Any] = {"output_tokens": usage.output_tokens}
+        for field in (
+            "input_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+            "server_tool_use",
+        ):
+            value = getattr(usage, field)
+            if value is not None:
+                changes[field] = value
+        self._skeleton = msgspec.structs.replace(
+            skeleton,
+            stop_reason=delta.stop_reason,
+            stop_sequence=delta.stop_sequence,
+            stop_details=delta.stop_details,
+            container=delta.container if delta.container is not None else skeleton.container,
+            usage=msgspec.structs.replace(skeleton.usage, **changes),
+        )
+
+    def snapshot(self) -> MessageSnapshot:
+        """An immutable view of the message now (O(number of blocks); cached until the next
+        event). Raises `RuntimeError` before `message_start`."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            if self._skeleton is None:
+                raise RuntimeError("no message yet: message_start has not arrived")
+            blocks = tuple(self._blocks)
+            snapshot = MessageSnapshot(self._skeleton, blocks, tuple(b.mark() for b in blocks))
+            self._snapshot = snapshot
+        return snapshot
+
+    def message(self) -> Message:
+        """The message as it is now, as a frozen `Message`."""
+        return self.snapshot().to_message()

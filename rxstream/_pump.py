@@ -1,0 +1,280 @@
+"""Pull one stream's events from its byte source: decode, check, retry, close.
+
+`EventPump` (sync) and `AsyncEventPump` are the one place where bytes are read. Everything
+else (Observable sources, the MessageStream adapters) iterates a pump. The logic they share
+lives in `_Attempt` and `StreamLifecycle`; the twins differ only in how they wait.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Final
+
+import anyio
+
+from ._decode import decode_event
+from ._errors import APIError, APITimeoutError
+from ._lifecycle import StreamLifecycle, is_retryable
+from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+from ._types import MessageStreamEvent
+
+__all__ = ["AsyncEventPump", "AsyncOpened", "EventPump", "Opened", "backoff_delay"]
+
+_NO_CHUNKS: Final[tuple[bytes, ...]] = ()
+
+
+def _noop() -> None:
+    return None
+
+
+async def _anoop() -> None:
+    return None
+
+
+@dataclass
+class Opened:
+    """A byte source that has been opened: its chunks, how to close it, its request id."""
+
+    chunks: Iterator[bytes]
+    close: Callable[[], None] = _noop
+    request_id: str | None = None
+    response: object | None = None
+
+
+@dataclass
+class AsyncOpened:
+    """The async twin of `Opened`."""
+
+    chunks: AsyncIterator[bytes]
+    aclose: Callable[[], Awaitable[None]] = _anoop
+    request_id: str | None = None
+    response: object | None = None
+
+
+def backoff_delay(attempt: int) -> float:
+    """The wait before retry number `attempt` (0-based): min(0.5 * 2**attempt, 8) s, less up
+    to 25 % jitter, as the official SDK waits between attempts."""
+    return min(0.5 * 2.0**attempt, 8.0) * (1.0 - 0.25 * random.random())
+
+
+@dataclass
+class _Attempt:
+    """The sans-IO part of one attempt: decode chunks, check events, hold back the events
+    that come before any content while a retry is still possible."""
+
+    lifecycle: StreamLifecycle
+    hold: bool
+    max_event_size: int
+    decoder: SSEDecoder = field(init=False)
+    held: list[MessageStreamEvent] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.decoder = SSEDecoder(max_event_size=self.max_event_size)
+
+    def events(self, chunk: bytes) -> list[MessageStreamEvent]:
+        """The events `chunk` completes that may be delivered now."""
+        out: list[MessageStreamEvent] = []
+        accept = self.lifecycle.accept
+        try:
+            raws = self.decoder.feed(chunk)
+        except APIError as exc:
+            raise self.lifecycle.failure(exc) from None
+        for raw in raws:
+            event = decode_event(raw)
+            accept(event)
+            out.append(event)
+        if self.hold:
+            if not self.lifecycle.content_started:
+                self.held.extend(out)
+                return []
+            self.hold = False
+            out = [*self.held, *out]
+            self.held = []
+        return out
+
+    def end(self) -> list[MessageStreamEvent]:
+        """The input ended: the last events, or `IncompleteStreamError`."""
+        out: list[MessageStreamEvent] = []
+        for raw in self.decoder.end()[0]:
+            event = decode_event(raw)
+            self.lifecycle.accept(event)
+            out.append(event)
+        self.lifecycle.finish()
+        return [*self.held, *out]
+
+
+class _PumpBase:
+    __slots__ = ("_attempt", "idle_timeout", "lifecycle", "max_event_size", "response", "retries")
+
+    def __init__(self, *, retries: int, idle_timeout: float | None, max_event_size: int) -> None:
+        self.retries = retries
+        self.idle_timeout = idle_timeout
+        self.max_event_size = max_event_size
+        self.lifecycle = StreamLifecycle()
+        self.response: object | None = None
+
+    def _new_attempt(self, request_id: str | None, response: object | None) -> _Attempt:
+        self.lifecycle = StreamLifecycle(request_id)
+        self.response = response
+        return _Attempt(self.lifecycle, self.retries > 0, self.max_event_size)
+
+    def _may_retry(self, attempt: _Attempt | None, number: int, exc: APIError) -> bool:
+        before_content = attempt is None or not attempt.lifecycle.content_started
+        return before_content and number < self.retries and is_retryable(exc)
+
+    def _idle_error(self) -> APITimeoutError:
+        return APITimeoutError(f"no event for {self.idle_timeout} s (idle timeout)")
+
+
+class EventPump(_PumpBase):
+    """Iterate to pull the events of one stream; `close()` ends it and closes the source.
+
+    Raises only `APIError`s: the in-stream error's class, `APIConnectionError` for a broken
+    connection, `IncompleteStreamError` for a body without `message_stop`, each with the
+    partial message. With `retries`, a stream that fails before any content is opened again.
+    """
+
+    __slots__ = ("_close", "_open", "sleep")
+
+    def __init__(
+        self,
+        open_source: Callable[[], Opened],
+        *,
+        retries: int = 0,
+        idle_timeout: float | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(retries=retries, idle_timeout=idle_timeout, max_event_size=max_event_size)
+        self._open = open_source
+        self._close: Callable[[], None] = _noop
+        self.sleep = sleep
+
+    def close(self) -> None:
+        """Close the source now (safe to call more than once)."""
+        close, self._close = self._close, _noop
+        close()
+
+    def __iter__(self) -> Iterator[MessageStreamEvent]:
+        number = 0
+        while True:
+            attempt: _Attempt | None = None
+            try:
+                try:
+                    opened = self._open()
+                except APIError:
+                    raise
+                except Exception as exc:
+                    raise self.lifecycle.failure(exc) from exc
+                self._close = opened.close
+                attempt = self._new_attempt(opened.request_id, opened.response)
+                yield from self._read(attempt, opened.chunks)
+                return
+            except APIError as exc:
+                self.close()
+                if not self._may_retry(attempt, number, exc):
+                    raise
+                self.sleep(backoff_delay(number))
+                number += 1
+            finally:
+                self.close()
+
+    def _read(self, attempt: _Attempt, chunks: Iterator[bytes]) -> Iterator[MessageStreamEvent]:
+        # A blocked read is bounded by the HTTP read timeout (the client sets it to the idle
+        # timeout); bytes that trickle in without completing an event are caught here.
+        idle = self.idle_timeout
+        deadline = time.monotonic() + idle if idle is not None else math.inf
+        while True:
+            try:
+                chunk = next(chunks, None)
+            except Exception as exc:
+                raise attempt.lifecycle.failure(exc) from exc
+            if chunk is None:
+                break
+            seen = attempt.decoder.events_dispatched
+            events = attempt.events(chunk)
+            if idle is not None:
+                now = time.monotonic()
+                if attempt.decoder.events_dispatched != seen:
+                    deadline = now + idle
+                elif now > deadline:
+                    raise attempt.lifecycle.failure(self._idle_error())
+            yield from events
+        yield from attempt.end()
+
+
+class AsyncEventPump(_PumpBase):
+    """The async twin of `EventPump` (asyncio and trio, through anyio)."""
+
+    __slots__ = ("_aclose", "_open")
+
+    def __init__(
+        self,
+        open_source: Callable[[], Awaitable[AsyncOpened]],
+        *,
+        retries: int = 0,
+        idle_timeout: float | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
+        super().__init__(retries=retries, idle_timeout=idle_timeout, max_event_size=max_event_size)
+        self._open = open_source
+        self._aclose: Callable[[], Awaitable[None]] = _anoop
+
+    async def aclose(self) -> None:
+        """Close the source now (safe to call more than once)."""
+        aclose, self._aclose = self._aclose, _anoop
+        with anyio.CancelScope(shield=True):
+            await aclose()
+
+    async def __aiter__(self) -> AsyncIterator[MessageStreamEvent]:
+        number = 0
+        while True:
+            attempt: _Attempt | None = None
+            try:
+                try:
+                    opened = await self._open()
+                except APIError:
+                    raise
+                except Exception as exc:
+                    raise self.lifecycle.failure(exc) from exc
+                self._aclose = opened.aclose
+                attempt = self._new_attempt(opened.request_id, opened.response)
+                async for event in self._read(attempt, opened.chunks):
+                    yield event
+                return
+            except APIError as exc:
+                await self.aclose()
+                if not self._may_retry(attempt, number, exc):
+                    raise
+                await anyio.sleep(backoff_delay(number))
+                number += 1
+            finally:
+                await self.aclose()
+
+    async def _read(
+        self, attempt: _Attempt, chunks: AsyncIterator[bytes]
+    ) -> AsyncIterator[MessageStreamEvent]:
+        idle = self.idle_timeout
+        deadline = anyio.current_time() + idle if idle is not None else math.inf
+        while True:
+            try:
+                with anyio.CancelScope(deadline=deadline) as scope:
+                    chunk = await anext(chunks, None)
+            except Exception as exc:
+                raise attempt.lifecycle.failure(exc) from exc
+            if scope.cancelled_caught:
+                raise attempt.lifecycle.failure(self._idle_error())
+            if chunk is None:
+                break
+            seen = attempt.decoder.events_dispatched
+            events = attempt.events(chunk)
+            if idle is not None and attempt.decoder.events_dispatched != seen:
+                deadline = anyio.current_time() + idle
+            for event in events:
+                yield event
+        for event in attempt.end():
+            yield event

@@ -1,0 +1,234 @@
+"""Cold Observables of stream events: one source opened per subscription, closed on dispose.
+
+`from_sse` / `from_response` read synchronously on the subscribing thread (through the
+trampoline, so a downstream `take` can stop them mid-stream); `from_async_sse` /
+`from_async_response` run as a task on the subscriber's event loop, asyncio or trio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import httpx
+import reactivex
+from reactivex import abc
+from reactivex.disposable import CompositeDisposable, Disposable
+from reactivex.scheduler import CurrentThreadScheduler
+
+from ._pump import AsyncEventPump, AsyncOpened, EventPump, Opened
+from ._sse import DEFAULT_MAX_EVENT_SIZE
+from ._types import MessageStreamEvent
+
+if TYPE_CHECKING:
+    import trio
+
+__all__ = ["from_async_response", "from_async_sse", "from_response", "from_sse"]
+
+ByteSource: TypeAlias = Iterable[bytes] | Callable[[], Iterable[bytes]]
+AsyncByteSource: TypeAlias = AsyncIterable[bytes] | Callable[[], AsyncIterable[bytes]]
+
+
+def _sync_observable(
+    make_pump: Callable[[], EventPump],
+) -> reactivex.Observable[MessageStreamEvent]:
+    def subscribe(
+        observer: abc.ObserverBase[MessageStreamEvent], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        pump = make_pump()
+        disposed = False
+
+        def run(_: abc.SchedulerBase, __: Any = None) -> None:
+            events = iter(pump)
+            try:
+                for event in events:
+                    if disposed:
+                        return
+                    observer.on_next(event)
+            except Exception as exc:
+                if not disposed:
+                    observer.on_error(exc)
+            else:
+                if not disposed:
+                    observer.on_completed()
+            finally:
+                events.close()  # type: ignore[attr-defined]
+
+        def dispose() -> None:
+            nonlocal disposed
+            disposed = True
+            pump.close()
+
+        trampoline = scheduler or CurrentThreadScheduler.singleton()
+        return CompositeDisposable(trampoline.schedule(run), Disposable(dispose))
+
+    return reactivex.Observable(subscribe)
+
+
+def _opened_from_iterable(chunks: Iterable[bytes]) -> Opened:
+    iterator = iter(chunks)
+    close = getattr(iterator, "close", None)
+    return Opened(iterator, close) if callable(close) else Opened(iterator)
+
+
+def from_sse(
+    source: ByteSource, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> reactivex.Observable[MessageStreamEvent]:
+    """A cold Observable of the typed events of a byte stream.
+
+    `source` is an iterable of byte chunks, or a callable returning one (called once per
+    subscription: pass a callable to subscribe more than once to a generator). Disposing
+    stops reading at once and closes a generator source. Errors reach `on_error` as
+    `APIError`s: the class of an in-stream `error` event, `IncompleteStreamError` when the
+    bytes end before `message_stop`, `StreamDecodeError` for bad bytes.
+    """
+
+    def open_source() -> Opened:
+        return _opened_from_iterable(source() if callable(source) else source)
+
+    return _sync_observable(lambda: EventPump(open_source, max_event_size=max_event_size))
+
+
+def _opened_response(response: httpx.Response) -> Opened:
+    return Opened(
+        response.iter_bytes(), response.close, response.headers.get("request-id"), response
+    )
+
+
+def from_response(
+    open_response: Callable[[], httpx.Response],
+    *,
+    retries: int = 0,
+    idle_timeout: float | None = None,
+) -> reactivex.Observable[MessageStreamEvent]:
+    """A cold Observable over an HTTP streaming response: `open_response` is called once per
+    subscription and must return a 2xx `httpx.Response` whose body is still unread."""
+    return _sync_observable(
+        lambda: EventPump(
+            lambda: _opened_response(open_response()), retries=retries, idle_timeout=idle_timeout
+        )
+    )
+
+
+def _spawn(run: Callable[[], Awaitable[None]]) -> Callable[[], None]:
+    """Start `run` as a task on the running event loop (asyncio or trio); return a function
+    that cancels it. `run` must not raise."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return _spawn_trio(run)
+    task = loop.create_task(_as_coroutine(run))
+    _TASKS.add(task)  # the loop keeps only a weak reference to its tasks
+    task.add_done_callback(_TASKS.discard)
+
+    def cancel() -> None:
+        loop.call_soon_threadsafe(task.cancel)
+
+    return cancel
+
+
+async def _as_coroutine(run: Callable[[], Awaitable[None]]) -> None:
+    await run()
+
+
+_TASKS: set[asyncio.Task[None]] = set()
+
+
+def _spawn_trio(run: Callable[[], Awaitable[None]]) -> Callable[[], None]:
+    try:
+        import trio
+    except ImportError:  # pragma: no cover - trio is optional
+        raise RuntimeError("subscribe to an async source from inside an event loop") from None
+    try:
+        token = trio.lowlevel.current_trio_token()
+    except RuntimeError:
+        raise RuntimeError("subscribe to an async source from inside an event loop") from None
+    scope = trio.CancelScope()
+
+    async def task() -> None:
+        with scope:
+            await run()
+
+    trio.lowlevel.spawn_system_task(task)
+    return lambda: _cancel_trio(token, scope)
+
+
+def _cancel_trio(token: trio.lowlevel.TrioToken, scope: trio.CancelScope) -> None:
+    with contextlib.suppress(RuntimeError):  # once the run has finished, nothing is left
+        token.run_sync_soon(scope.cancel)
+
+
+def _async_observable(
+    make_pump: Callable[[], AsyncEventPump],
+) -> reactivex.Observable[MessageStreamEvent]:
+    def subscribe(
+        observer: abc.ObserverBase[MessageStreamEvent], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        pump = make_pump()
+        disposed = False
+
+        async def run() -> None:
+            events = pump.__aiter__()
+            try:
+                async for event in events:
+                    if disposed:
+                        return
+                    observer.on_next(event)
+            except Exception as exc:
+                if not disposed:
+                    observer.on_error(exc)
+            else:
+                if not disposed:
+                    observer.on_completed()
+            finally:
+                await events.aclose()  # type: ignore[attr-defined]
+
+        cancel = _spawn(run)
+
+        def dispose() -> None:
+            nonlocal disposed
+            disposed = True
+            cancel()
+
+        return Disposable(dispose)
+
+    return reactivex.Observable(subscribe)
+
+
+def _opened_from_async_iterable(chunks: AsyncIterable[bytes]) -> AsyncOpened:
+    iterator = chunks.__aiter__()
+    aclose = getattr(iterator, "aclose", None)
+    return AsyncOpened(iterator, aclose) if callable(aclose) else AsyncOpened(iterator)
+
+
+def from_async_sse(
+    source: AsyncByteSource, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> reactivex.Observable[MessageStreamEvent]:
+    """The async twin of `from_sse`: reads an async byte source as a task on the event loop
+    that subscribes (asyncio or trio); disposing cancels the task and closes the source."""
+
+    async def open_source() -> AsyncOpened:
+        chunks = source() if callable(source) else source
+        return _opened_from_async_iterable(chunks)
+
+    return _async_observable(lambda: AsyncEventPump(open_source, max_event_size=max_event_size))
+
+
+def from_async_response(
+    open_response: Callable[[], Awaitable[httpx.Response]],
+    *,
+    retries: int = 0,
+    idle_timeout: float | None = None,
+) -> reactivex.Observable[MessageStreamEvent]:
+    """The async twin of `from_response`."""
+
+    async def open_source() -> AsyncOpened:
+        response = await open_response()
+        chunks: AsyncIterator[bytes] = response.aiter_bytes()
+        return AsyncOpened(chunks, response.aclose, response.headers.get("request-id"), response)
+
+    return _async_observable(
+        lambda: AsyncEventPump(open_source, retries=retries, idle_timeout=idle_timeout)
+    )
