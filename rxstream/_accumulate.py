@@ -8,7 +8,7 @@ up to those marks, once, on first access.
 
 from __future__ import annotations
 
-from typing import Any, Final, Protocol
+from typing import Any, ClassVar, Final, Literal, Protocol, TypeAlias
 
 import msgspec
 
@@ -38,7 +38,13 @@ from ._types import (
     Usage,
 )
 
-__all__ = ["BlockState", "MessageAccumulator", "MessageSnapshot"]
+__all__ = [
+    "BlockState",
+    "MessageAccumulator",
+    "MessageSnapshot",
+    "SnapshotEvent",
+    "StreamItem",
+]
 
 _EMPTY: Final[tuple[Any, ...]] = ()
 
@@ -52,6 +58,10 @@ class BlockState(Protocol):
 
     def block_at(self, mark: Any) -> ContentBlock:
         """The block as it was at `mark`."""
+        ...
+
+    def fork(self, mark: Any) -> BlockState:
+        """A new state that starts where this one stood at `mark`."""
         ...
 
 
@@ -87,6 +97,12 @@ class _TextState:
     def mark(self) -> tuple[int, int]:
         return (len(self.text.parts), len(self.citations))
 
+    def fork(self, mark: tuple[int, int]) -> _TextState:
+        state = _TextState(self.start)
+        state.text.parts[:] = self.text.parts[: mark[0]]
+        state.citations[:] = self.citations[: mark[1]]
+        return state
+
     def block_at(self, mark: tuple[int, int]) -> TextBlock:
         cached = self._cache
         if cached is not None and cached[0] == mark:
@@ -108,6 +124,11 @@ class _ThinkingState:
 
     def mark(self) -> tuple[int, str]:
         return (len(self.thinking.parts), self.signature)
+
+    def fork(self, mark: tuple[int, str]) -> _ThinkingState:
+        state = _ThinkingState(ThinkingBlock(thinking="", signature=mark[1]))
+        state.thinking.parts[:] = self.thinking.parts[: mark[0]]
+        return state
 
     def block_at(self, mark: tuple[int, str]) -> ThinkingBlock:
         return ThinkingBlock(thinking=self.thinking.text_at(mark[0]), signature=mark[1])
@@ -143,6 +164,14 @@ class _ToolState:
         parser.feed("".join(self.fragments[:mark]))
         return parser.partial()
 
+    def fork(self, mark: int) -> _ToolState:
+        state = _ToolState(self.start)
+        if mark:
+            state.feed("".join(self.fragments[:mark]))
+        if self.final is not None and mark == len(self.fragments):
+            state.final = self.final
+        return state
+
     def block_at(self, mark: int) -> ToolUseBlock | ServerToolUseBlock:
         if self.final is not None and mark == len(self.fragments):
             return self.final
@@ -174,6 +203,9 @@ class _WholeState:
     def mark(self) -> None:
         return None
 
+    def fork(self, mark: None) -> _WholeState:
+        return self
+
     def block_at(self, mark: None) -> ContentBlock:
         return self.block
 
@@ -195,15 +227,21 @@ class MessageSnapshot:
     O(size of the message), and caches it; the other fields cost nothing.
     """
 
-    __slots__ = ("_blocks", "_marks", "_message", "_skeleton")
+    __slots__ = ("_blocks", "_marks", "_message", "_skeleton", "complete")
 
     def __init__(
-        self, skeleton: Message, blocks: tuple[BlockState, ...], marks: tuple[object, ...]
+        self,
+        skeleton: Message,
+        blocks: tuple[BlockState, ...],
+        marks: tuple[object, ...],
+        complete: bool,
     ) -> None:
         self._skeleton = skeleton
         self._blocks = blocks
         self._marks = marks
         self._message: Message | None = None
+        self.complete = complete
+        """Whether `message_stop` had arrived."""
 
     def to_message(self) -> Message:
         """The snapshot as a frozen `Message` (built on first call, then cached)."""
@@ -260,8 +298,34 @@ class MessageSnapshot:
         return f"MessageSnapshot({self.to_message()!r})"
 
 
-def _bad(event: MessageStreamEvent, why: str) -> StreamDecodeError:
+class SnapshotEvent:
+    """Not a wire event: what a subscriber that joins a shared stream late receives first.
+
+    Accumulators (and so every operator) start from `snapshot` as if they had seen the
+    events before it.
+    """
+
+    __slots__ = ("snapshot",)
+
+    type: ClassVar[Literal["snapshot"]] = "snapshot"
+
+    def __init__(self, snapshot: MessageSnapshot) -> None:
+        self.snapshot = snapshot
+
+    def __repr__(self) -> str:
+        return f"SnapshotEvent({self.snapshot!r})"
+
+
+StreamItem: TypeAlias = MessageStreamEvent | SnapshotEvent
+"""What operators consume: the wire events, and a `SnapshotEvent` for late joiners."""
+
+
+def _bad(event: StreamItem, why: str) -> StreamDecodeError:
     return StreamDecodeError(f"{event.type} event: {why}")
+
+
+def _bad_snapshot() -> StreamDecodeError:
+    return StreamDecodeError("snapshot event: the stream had already started")
 
 
 class MessageAccumulator:
@@ -289,7 +353,7 @@ class MessageAccumulator:
         """The state of the block at `index`."""
         return self._blocks[index]
 
-    def feed(self, event: MessageStreamEvent) -> None:
+    def feed(self, event: StreamItem) -> None:
         """Apply one event."""
         kind = event.type
         if kind == "content_block_delta":
@@ -303,6 +367,9 @@ class MessageAccumulator:
             self._blocks = [_state_for(b) for b in event.message.content]
         elif kind in ("ping", "error", "unknown"):
             return
+        elif kind == "snapshot":
+            assert isinstance(event, SnapshotEvent)
+            self._resume(event.snapshot)
         elif self._skeleton is None:
             raise _bad(event, "arrived before message_start")
         elif kind == "content_block_start":
@@ -323,6 +390,15 @@ class MessageAccumulator:
         elif kind == "message_stop":
             self.complete = True
         self._snapshot = None
+
+    def _resume(self, snapshot: MessageSnapshot) -> None:
+        if self._skeleton is not None:
+            raise _bad_snapshot()
+        self._skeleton = snapshot._skeleton
+        self._blocks = [
+            state.fork(mark) for state, mark in zip(snapshot._blocks, snapshot._marks, strict=True)
+        ]
+        self.complete = snapshot.complete
 
     def _state(self, event: MessageStreamEvent, index: int) -> BlockState:
         if not 0 <= index < len(self._blocks):
@@ -382,7 +458,9 @@ class MessageAccumulator:
             if self._skeleton is None:
                 raise RuntimeError("no message yet: message_start has not arrived")
             blocks = tuple(self._blocks)
-            snapshot = MessageSnapshot(self._skeleton, blocks, tuple(b.mark() for b in blocks))
+            snapshot = MessageSnapshot(
+                self._skeleton, blocks, tuple(b.mark() for b in blocks), self.complete
+            )
             self._snapshot = snapshot
         return snapshot
 

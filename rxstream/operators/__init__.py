@@ -1,0 +1,32 @@
+"""Operators for streams of rxstream events: each a function returning
+`Callable[[Observable[StreamItem]], Observable[T]]`, for `observable.pipe(...)`."""
+
+from ._message import final_message as final_message
+from ._message import final_text as final_text
+from ._message import snapshots as snapshots
+from ._message import usage as usage
+from ._metrics import StreamMetrics as StreamMetrics
+from ._metrics import metrics as metrics
+from ._text import citations as citations
+from ._text import coalesce_text as coalesce_text
+from ._text import text_deltas as text_deltas
+from ._text import thinking_deltas as thinking_deltas
+from ._tools import ToolInput as ToolInput
+from ._tools import ToolInputDelta as ToolInputDelta
+from ._tools import tool_inputs as tool_inputs
+
+__all__ = [
+    "StreamMetrics",
+    "ToolInput",
+    "ToolInputDelta",
+    "citations",
+    "coalesce_text",
+    "final_message",
+    "final_text",
+    "metrics",
+    "snapshots",
+    "text_deltas",
+    "thinking_deltas",
+    "tool_inputs",
+    "usage",
+]

@@ -1,0 +1,116 @@
+"""Tool inputs while they stream: a partial value per fragment, the validated input at the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reactivex import abc
+
+from .._accumulate import MessageAccumulator, StreamItem, _ToolState
+from ._base import EventHandler, Operator, event_operator
+
+__all__ = ["ToolInput", "ToolInputDelta", "tool_inputs"]
+
+
+class ToolInputDelta:
+    """One `input_json_delta` of a tool_use / server_tool_use block.
+
+    `partial` is the input as parsed up to and including this fragment: strings may be cut
+    short, but no number, literal or key appears before it is complete. It is computed on
+    first access (so ignoring it costs nothing) and never changes afterwards.
+    """
+
+    __slots__ = ("_mark", "_partial", "_state", "index", "partial_json")
+
+    def __init__(self, index: int, partial_json: str, state: _ToolState, mark: int) -> None:
+        self.index = index
+        self.partial_json = partial_json
+        self._state = state
+        self._mark = mark
+        self._partial: Any = _UNSET
+
+    @property
+    def id(self) -> str:
+        """The tool_use id."""
+        return self._state.start.id
+
+    @property
+    def name(self) -> str:
+        """The tool's name."""
+        return self._state.start.name
+
+    @property
+    def partial(self) -> Any:
+        """The input parsed so far."""
+        value = self._partial
+        if value is _UNSET:
+            value = self._partial = self._state.input_at(self._mark)
+        return value
+
+    def __repr__(self) -> str:
+        return (
+            f"ToolInputDelta(index={self.index}, name={self.name!r}, "
+            f"partial_json={self.partial_json!r})"
+        )
+
+
+class ToolInput:
+    """A tool block's complete input, validated strictly at `content_block_stop`."""
+
+    __slots__ = ("id", "index", "input", "name")
+
+    def __init__(self, index: int, id: str, name: str, input: Any) -> None:
+        self.index = index
+        self.id = id
+        self.name = name
+        self.input = input
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ToolInput):
+            return NotImplemented
+        return (self.index, self.id, self.name, self.input) == (
+            other.index,
+            other.id,
+            other.name,
+            other.input,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"ToolInput(index={self.index}, id={self.id!r}, name={self.name!r}, "
+            f"input={self.input!r})"
+        )
+
+
+_UNSET: Any = object()
+
+
+def tool_inputs() -> Operator[ToolInputDelta | ToolInput]:
+    """For every tool_use / server_tool_use block: a `ToolInputDelta` per fragment of its
+    input, then a `ToolInput` with the validated input when the block stops. Invalid JSON
+    ends the stream with a `StreamDecodeError` naming the block, the tool and the offset."""
+
+    def handler(observer: abc.ObserverBase[ToolInputDelta | ToolInput]) -> EventHandler:
+        accumulator = MessageAccumulator()
+
+        def on_next(event: StreamItem) -> None:
+            accumulator.feed(event)
+            if event.type == "content_block_delta":
+                delta = event.delta
+                if delta.type == "input_json_delta":
+                    state = accumulator.block(event.index)
+                    assert isinstance(state, _ToolState)
+                    observer.on_next(
+                        ToolInputDelta(event.index, delta.partial_json, state, state.mark())
+                    )
+            elif event.type == "content_block_stop":
+                state = accumulator.block(event.index)
+                if isinstance(state, _ToolState) and state.final is not None:
+                    block = state.final
+                    observer.on_next(ToolInput(event.index, block.id, block.name, block.input))
+
+        return on_next, None
+
+    return event_operator(handler)
