@@ -5,6 +5,10 @@ it keeps an explicit stack of open containers, scans each fragment with compiled
 (C-level runs over string content, never a per-character Python loop), and carries over
 only the token cut at a fragment boundary. Completed values are built once and shared by
 every later `partial()` result; only the open containers are copied, iteratively.
+
+A `partial()` call costs the size of the open containers (their shallow copies) plus the
+string being read, so calling it after every delta of one huge flat array is quadratic in
+that array; `feed()` alone stays linear.
 """
 
 from __future__ import annotations
@@ -143,9 +147,11 @@ class PartialJSONParser:
     def partial(self) -> object:
         """The current partial value (None before anything was parsed).
 
-        Strings may be cut short; numbers, literals and keys appear only once complete, and a
-        key only once its value has begun. Complete sub-values are the same objects in every
-        result; a result is never mutated afterwards.
+        Strings may be cut short (an escape shows once complete). Numbers and `true` /
+        `false` / `null` show once a delimiter follows them; a key shows once its value has
+        begun. Complete sub-values are the same objects in every later result, only the open
+        containers are fresh copies, and a result is never mutated afterwards. Without a
+        `feed()` in between, the same object is returned again.
         """
         value = self._cache
         if value is not _MISSING:

@@ -9,7 +9,7 @@ import pickle
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rxstream._partial_json import JSONSyntaxError, PartialJSONParser
@@ -228,7 +228,7 @@ def test_finish_equals_json_loads_for_generated_json_split_anywhere(
 MUTATION_CHARS = list("{}[]:,\"\\ \n\t-+.0123456789eEuUtrfalsnN/'\x00\x1f\x7fé\ud800\udc00")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=400, deadline=None)
 @given(value=json_values, data=st.data())
 def test_acceptance_equals_json_loads_for_mutated_json(value: object, data: st.DataObject) -> None:
     chars = list(json.dumps(value, ensure_ascii=data.draw(st.booleans())))
