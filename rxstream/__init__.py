@@ -1,5 +1,9 @@
 """rxstream: the Anthropic Messages API stream as composable ReactiveX Observables."""
 
+from ._accumulate import MessageAccumulator as MessageAccumulator
+from ._accumulate import MessageSnapshot as MessageSnapshot
+from ._accumulate import SnapshotEvent as SnapshotEvent
+from ._accumulate import StreamItem as StreamItem
 from ._decode import aiter_events as aiter_events
 from ._decode import aiter_sse as aiter_sse
 from ._decode import decode_event as decode_event
@@ -23,6 +27,11 @@ from ._errors import RateLimitError as RateLimitError
 from ._errors import RequestTooLargeError as RequestTooLargeError
 from ._errors import StreamDecodeError as StreamDecodeError
 from ._errors import UnprocessableEntityError as UnprocessableEntityError
+from ._fanout import SharedStream as SharedStream
+from ._sources import from_async_response as from_async_response
+from ._sources import from_async_sse as from_async_sse
+from ._sources import from_response as from_response
+from ._sources import from_sse as from_sse
 from ._sse import ServerSentEvent as ServerSentEvent
 from ._sse import SSEDecoder as SSEDecoder
 from ._types import *  # noqa: F403  (the wire types; `_types.__all__` is the list)
@@ -46,6 +55,8 @@ __all__ = [
     "BillingError",
     "ConflictError",
     "IncompleteStreamError",
+    "MessageAccumulator",
+    "MessageSnapshot",
     "InternalServerError",
     "NotFoundError",
     "OverloadedError",
@@ -53,6 +64,9 @@ __all__ = [
     "RateLimitError",
     "RequestTooLargeError",
     "SSEDecoder",
+    "SharedStream",
+    "SnapshotEvent",
+    "StreamItem",
     "ServerSentEvent",
     "StreamDecodeError",
     "UnknownBlock",
@@ -65,6 +79,10 @@ __all__ = [
     "aiter_sse",
     "decode_event",
     "encode",
+    "from_async_response",
+    "from_async_sse",
+    "from_response",
+    "from_sse",
     "iter_events",
     "iter_sse",
 ]

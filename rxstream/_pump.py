@@ -10,7 +10,14 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+)
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -138,7 +145,7 @@ class EventPump(_PumpBase):
     partial message. With `retries`, a stream that fails before any content is opened again.
     """
 
-    __slots__ = ("_close", "_open", "sleep")
+    __slots__ = ("_close", "_open", "_opened", "sleep")
 
     def __init__(
         self,
@@ -152,25 +159,35 @@ class EventPump(_PumpBase):
         super().__init__(retries=retries, idle_timeout=idle_timeout, max_event_size=max_event_size)
         self._open = open_source
         self._close: Callable[[], None] = _noop
+        self._opened: Opened | None = None
         self.sleep = sleep
+
+    def open(self) -> Opened:
+        """Open the source now, if iteration has not: the request is sent and HTTP errors
+        raise here. Returns the opened source."""
+        if self._opened is None:
+            try:
+                self._opened = self._open()
+            except APIError:
+                raise
+            except Exception as exc:
+                raise self.lifecycle.failure(exc) from exc
+            self._close = self._opened.close
+            self.response = self._opened.response
+        return self._opened
 
     def close(self) -> None:
         """Close the source now (safe to call more than once)."""
         close, self._close = self._close, _noop
         close()
 
-    def __iter__(self) -> Iterator[MessageStreamEvent]:
+    def __iter__(self) -> Generator[MessageStreamEvent, None, None]:
         number = 0
         while True:
             attempt: _Attempt | None = None
             try:
-                try:
-                    opened = self._open()
-                except APIError:
-                    raise
-                except Exception as exc:
-                    raise self.lifecycle.failure(exc) from exc
-                self._close = opened.close
+                opened = self.open()
+                self._opened = None
                 attempt = self._new_attempt(opened.request_id, opened.response)
                 yield from self._read(attempt, opened.chunks)
                 return
@@ -210,7 +227,7 @@ class EventPump(_PumpBase):
 class AsyncEventPump(_PumpBase):
     """The async twin of `EventPump` (asyncio and trio, through anyio)."""
 
-    __slots__ = ("_aclose", "_open")
+    __slots__ = ("_aclose", "_open", "_opened")
 
     def __init__(
         self,
@@ -223,6 +240,20 @@ class AsyncEventPump(_PumpBase):
         super().__init__(retries=retries, idle_timeout=idle_timeout, max_event_size=max_event_size)
         self._open = open_source
         self._aclose: Callable[[], Awaitable[None]] = _anoop
+        self._opened: AsyncOpened | None = None
+
+    async def open(self) -> AsyncOpened:
+        """Open the source now, if iteration has not (see `EventPump.open`)."""
+        if self._opened is None:
+            try:
+                self._opened = await self._open()
+            except APIError:
+                raise
+            except Exception as exc:
+                raise self.lifecycle.failure(exc) from exc
+            self._aclose = self._opened.aclose
+            self.response = self._opened.response
+        return self._opened
 
     async def aclose(self) -> None:
         """Close the source now (safe to call more than once)."""
@@ -230,18 +261,13 @@ class AsyncEventPump(_PumpBase):
         with anyio.CancelScope(shield=True):
             await aclose()
 
-    async def __aiter__(self) -> AsyncIterator[MessageStreamEvent]:
+    async def __aiter__(self) -> AsyncGenerator[MessageStreamEvent, None]:
         number = 0
         while True:
             attempt: _Attempt | None = None
             try:
-                try:
-                    opened = await self._open()
-                except APIError:
-                    raise
-                except Exception as exc:
-                    raise self.lifecycle.failure(exc) from exc
-                self._aclose = opened.aclose
+                opened = await self.open()
+                self._opened = None
                 attempt = self._new_attempt(opened.request_id, opened.response)
                 async for event in self._read(attempt, opened.chunks):
                     yield event

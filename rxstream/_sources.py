@@ -54,7 +54,7 @@ def _sync_observable(
                 if not disposed:
                     observer.on_completed()
             finally:
-                events.close()  # type: ignore[attr-defined]
+                events.close()
 
         def dispose() -> None:
             nonlocal disposed
@@ -183,7 +183,7 @@ def _async_observable(
                 if not disposed:
                     observer.on_completed()
             finally:
-                await events.aclose()  # type: ignore[attr-defined]
+                await events.aclose()
 
         cancel = _spawn(run)
 

@@ -1,0 +1,197 @@
+"""`AsyncMessageStream` and `AsyncMessageStreamManager`: the SDK's async streaming
+interface, under asyncio and trio alike (anyio)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+
+import anyio
+import httpx
+import reactivex
+
+from rxstream._accumulate import StreamItem
+from rxstream._errors import APIError
+from rxstream._pump import AsyncEventPump, AsyncOpened
+from rxstream._types import Message
+
+from ._core import StreamCore, text_of
+from ._events import StreamEvent
+
+__all__ = ["AsyncMessageStream", "AsyncMessageStreamManager"]
+
+
+class _LogCursor:
+    """An async iterator over the stream's log with its own position. A plain class, not an
+    async generator, so abandoning it mid-way leaves nothing to finalize."""
+
+    __slots__ = ("_i", "_stream")
+
+    def __init__(self, stream: AsyncMessageStream) -> None:
+        self._stream = stream
+        self._i = 0
+
+    def __aiter__(self) -> _LogCursor:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        log = self._stream._core.log
+        while self._i >= len(log):
+            if not await self._stream._pull(self._i):
+                self._stream._core.raise_if_failed()
+                raise StopAsyncIteration
+        event = log[self._i]
+        self._i += 1
+        return event
+
+
+class _TextCursor:
+    __slots__ = ("_events",)
+
+    def __init__(self, stream: AsyncMessageStream) -> None:
+        self._events = _LogCursor(stream)
+
+    def __aiter__(self) -> _TextCursor:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            text = text_of(await self._events.__anext__())
+            if text is not None:
+                return text
+
+
+class AsyncMessageStream:
+    """The async twin of `MessageStream`: `async for` events, `text_stream`, or both; the
+    same `events` Observable; cancelling the task that reads it closes the connection."""
+
+    def __init__(self, pump: AsyncEventPump) -> None:
+        self._pump = pump
+        self._core = StreamCore(pump)
+        self._source = pump.__aiter__()
+        self._lock = anyio.Lock()
+
+    async def _pull(self, wanted: int) -> bool:
+        """Make the log longer than `wanted`; False once the stream has ended."""
+        core = self._core
+        async with self._lock:
+            if len(core.log) > wanted:
+                return True  # another reader pulled while this one waited
+            while not core.done and len(core.log) <= wanted:
+                try:
+                    event = await self._source.__anext__()
+                except StopAsyncIteration:
+                    core.finish()
+                except APIError as exc:
+                    raise core.fail(exc) from None
+                else:
+                    core.record(event)
+            return len(core.log) > wanted
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return _LogCursor(self)
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """The text deltas only, from the start of the stream, whatever else was read."""
+        return _TextCursor(self)
+
+    @property
+    def events(self) -> reactivex.Observable[StreamItem]:
+        """This stream's wire events as an Observable (see `MessageStream.events`)."""
+        return self._core.events
+
+    async def __aenter__(self) -> AsyncMessageStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection now, without reading the rest."""
+        with anyio.CancelScope(shield=True):
+            await self._pump.aclose()
+            await self._source.aclose()
+        self._core.finish()
+
+    aclose = close
+
+    async def until_done(self) -> None:
+        """Read the stream to its end; raises the error it ended with, if any."""
+        while await self._pull(len(self._core.log)):
+            pass
+        self._core.raise_if_failed()
+
+    async def get_final_message(self) -> Message:
+        """The complete message (reads the stream to its end first). Raises the stream's
+        error, or `RuntimeError` if it was closed before `message_stop`."""
+        await self.until_done()
+        return self._core.final_message()
+
+    async def get_final_text(self) -> str:
+        """All text blocks of the final message, concatenated."""
+        await self.until_done()
+        return self._core.final_text()
+
+    @property
+    def current_message_snapshot(self) -> Message:
+        """The message accumulated so far."""
+        return self._core.current_snapshot()
+
+    @property
+    def response(self) -> httpx.Response:
+        """The HTTP response."""
+        return self._core.response
+
+    @property
+    def request_id(self) -> str | None:
+        """The `request-id` response header."""
+        return self._core.request_id
+
+
+def _opened(response: httpx.Response) -> AsyncOpened:
+    return AsyncOpened(
+        response.aiter_bytes(), response.aclose, response.headers.get("request-id"), response
+    )
+
+
+class AsyncMessageStreamManager:
+    """What `AsyncClient.messages.stream(...)` returns: `async with` sends the request and
+    gives the `AsyncMessageStream`; leaving closes the connection."""
+
+    def __init__(
+        self,
+        open_response: Callable[[], Awaitable[httpx.Response]],
+        *,
+        idle_timeout: float | None = None,
+        stream_retries: int = 0,
+    ) -> None:
+        self._open_response = open_response
+        self._idle_timeout = idle_timeout
+        self._stream_retries = stream_retries
+        self._stream: AsyncMessageStream | None = None
+
+    async def __aenter__(self) -> AsyncMessageStream:
+        async def open_source() -> AsyncOpened:
+            return _opened(await self._open_response())
+
+        pump = AsyncEventPump(
+            open_source, retries=self._stream_retries, idle_timeout=self._idle_timeout
+        )
+        await pump.open()
+        self._stream = AsyncMessageStream(pump)
+        return self._stream
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stream is not None:
+            await self._stream.close()

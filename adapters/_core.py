@@ -1,0 +1,145 @@
+"""What `MessageStream` and `AsyncMessageStream` share: the event log, the Observable, the
+final message. The twins only differ in how they pull the next event from their pump."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+import reactivex
+from reactivex.subject import Subject
+
+from rxstream._accumulate import MessageAccumulator
+from rxstream._errors import APIError
+from rxstream._fanout import SharedStream
+from rxstream._pump import _PumpBase
+from rxstream._types import ContentBlockDeltaEvent, Message, MessageStreamEvent, TextBlock
+
+from ._events import StreamEvent, build_events
+
+if TYPE_CHECKING:
+    from rxstream._accumulate import StreamItem
+
+__all__ = ["StreamCore"]
+
+
+class StreamCore:
+    """The state of one adapter stream.
+
+    Every event pulled is recorded once in `log`; each iterator (events, `text_stream`) keeps
+    its own cursor into it, so each consumer sees every event whatever the others read.
+    """
+
+    __slots__ = ("_error", "_events", "_pump", "_subject", "done", "log")
+
+    def __init__(self, pump: _PumpBase) -> None:
+        self._pump = pump
+        self.log: list[StreamEvent] = []
+        self.done = False
+        self._error: APIError | None = None
+        self._subject: Subject[MessageStreamEvent] | None = None
+        self._events: SharedStream | None = None
+
+    @property
+    def accumulator(self) -> MessageAccumulator:
+        """The accumulator of the current attempt."""
+        return self._pump.lifecycle.accumulator
+
+    @property
+    def response(self) -> httpx.Response:
+        """The HTTP response (raises `RuntimeError` for a stream not over HTTP)."""
+        response = self._pump.response
+        if not isinstance(response, httpx.Response):
+            raise RuntimeError("this stream has no HTTP response")
+        return response
+
+    @property
+    def request_id(self) -> str | None:
+        """The `request-id` response header."""
+        response = self._pump.response
+        if isinstance(response, httpx.Response):
+            request_id: str | None = response.headers.get("request-id")
+            return request_id
+        return None
+
+    @property
+    def events(self) -> reactivex.Observable[StreamItem]:
+        """An Observable of this stream's wire events (`ping` included), pushed as the
+        stream is iterated. A subscriber joining after events were pulled first receives a
+        `SnapshotEvent`, so operators attached late still see the whole message."""
+        if self._events is None:
+            self._subject = Subject()
+            self._events = SharedStream(self._subject, accumulator=lambda: self.accumulator)
+            self._events.connect()
+            if self.done:
+                self._end_subject()
+        return self._events
+
+    def record(self, event: MessageStreamEvent) -> None:
+        """Log the SDK events for `event` and push it to the Observable."""
+        self.log.extend(build_events(event, self.accumulator))
+        if self._subject is not None:
+            self._subject.on_next(event)
+
+    def fail(self, error: APIError) -> APIError:
+        """End the stream with `error` (kept, so later calls raise it again)."""
+        self.done = True
+        if self._error is None:
+            self._error = error
+        self._end_subject()
+        return self._error
+
+    def finish(self) -> None:
+        """End the stream (completed, or closed early by the user)."""
+        self.done = True
+        self._end_subject()
+
+    def _end_subject(self) -> None:
+        subject = self._subject
+        if subject is None or subject.is_disposed or subject.is_stopped:
+            return
+        if self._error is not None:
+            subject.on_error(self._error)
+        else:
+            subject.on_completed()
+
+    def raise_if_failed(self) -> None:
+        """Raise the error the stream ended with, if any."""
+        if self._error is not None:
+            raise self._error
+
+    def current_snapshot(self) -> Message:
+        """The message accumulated so far."""
+        accumulator = self.accumulator
+        if not accumulator.started:
+            raise RuntimeError("no message yet: the stream has not sent message_start")
+        return accumulator.message()
+
+    def final_message(self) -> Message:
+        """The complete message; raises the stream's error, or `RuntimeError` if it was
+        closed before `message_stop` (never a silently partial message)."""
+        self.raise_if_failed()
+        if not self.accumulator.complete:
+            raise RuntimeError(
+                "the stream was closed before message_stop: no final message "
+                "(current_message_snapshot has the partial one)"
+            )
+        return self.accumulator.message()
+
+    def final_text(self) -> str:
+        """All text blocks of the final message, concatenated."""
+        message = self.final_message()
+        texts = [b.text for b in message.content if isinstance(b, TextBlock)]
+        if not texts:
+            kinds = ",".join(b.type for b in message.content)
+            raise RuntimeError(
+                f".get_final_text() needs a text content block; the message has {kinds}"
+            )
+        return "".join(texts)
+
+
+def text_of(event: StreamEvent) -> str | None:
+    """The text of a raw `text_delta` event, else None."""
+    if isinstance(event, ContentBlockDeltaEvent) and event.delta.type == "text_delta":
+        return event.delta.text
+    return None

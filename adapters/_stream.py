@@ -1,0 +1,164 @@
+"""`MessageStream` and `MessageStreamManager`: the official SDK's sync streaming interface."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from types import TracebackType
+
+import httpx
+import reactivex
+
+from rxstream._accumulate import StreamItem
+from rxstream._errors import APIError
+from rxstream._pump import EventPump, Opened
+from rxstream._types import Message
+
+from ._core import StreamCore, text_of
+from ._events import StreamEvent
+
+__all__ = ["MessageStream", "MessageStreamManager"]
+
+
+class MessageStream:
+    """A streamed message: iterate it for events, or read `text_stream`, or both.
+
+    Pull-driven: iterating reads the next chunk from the connection, pushes each of its events
+    through the accumulator and the `events` Observable, and yields what comes out. Errors
+    are `rxstream.APIError`s carrying the partial message.
+    """
+
+    def __init__(self, pump: EventPump) -> None:
+        self._pump = pump
+        self._core = StreamCore(pump)
+        self._source = iter(pump)
+
+    def _pull(self) -> bool:
+        """Pull one wire event into the log; False once the stream has ended."""
+        core = self._core
+        if core.done:
+            return False
+        try:
+            event = next(self._source)
+        except StopIteration:
+            core.finish()
+            return False
+        except APIError as exc:
+            raise core.fail(exc) from None
+        core.record(event)
+        return True
+
+    def _iter_log(self) -> Iterator[StreamEvent]:
+        log = self._core.log
+        i = 0
+        while True:
+            while i < len(log):
+                yield log[i]
+                i += 1
+            if not self._pull():
+                self._core.raise_if_failed()
+                return
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        return self._iter_log()
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """The text deltas only, from the start of the stream, whatever else was read."""
+        return (text for event in self._iter_log() if (text := text_of(event)) is not None)
+
+    @property
+    def events(self) -> reactivex.Observable[StreamItem]:
+        """This stream's wire events as an Observable, for rxstream operators: they receive
+        each event as iteration pulls it (a late subscriber first gets a snapshot)."""
+        return self._core.events
+
+    def __enter__(self) -> MessageStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection now, without reading the rest."""
+        self._pump.close()
+        self._source.close()
+        self._core.finish()
+
+    def until_done(self) -> None:
+        """Read the stream to its end; raises the error it ended with, if any."""
+        while self._pull():
+            pass
+        self._core.raise_if_failed()
+
+    def get_final_message(self) -> Message:
+        """The complete message (reads the stream to its end first). Raises the stream's
+        error, or `RuntimeError` if it was closed before `message_stop`."""
+        self.until_done()
+        return self._core.final_message()
+
+    def get_final_text(self) -> str:
+        """All text blocks of the final message, concatenated."""
+        self.until_done()
+        return self._core.final_text()
+
+    @property
+    def current_message_snapshot(self) -> Message:
+        """The message accumulated so far (O(its size), cached until the next event)."""
+        return self._core.current_snapshot()
+
+    @property
+    def response(self) -> httpx.Response:
+        """The HTTP response."""
+        return self._core.response
+
+    @property
+    def request_id(self) -> str | None:
+        """The `request-id` response header."""
+        return self._core.request_id
+
+
+def _opened(response: httpx.Response) -> Opened:
+    return Opened(
+        response.iter_bytes(), response.close, response.headers.get("request-id"), response
+    )
+
+
+class MessageStreamManager:
+    """What `client.messages.stream(...)` returns: entering sends the request (HTTP errors
+    raise there) and gives the `MessageStream`; leaving closes the connection."""
+
+    def __init__(
+        self,
+        open_response: Callable[[], httpx.Response],
+        *,
+        idle_timeout: float | None = None,
+        stream_retries: int = 0,
+    ) -> None:
+        self._open_response = open_response
+        self._idle_timeout = idle_timeout
+        self._stream_retries = stream_retries
+        self._stream: MessageStream | None = None
+
+    def __enter__(self) -> MessageStream:
+        pump = EventPump(
+            lambda: _opened(self._open_response()),
+            retries=self._stream_retries,
+            idle_timeout=self._idle_timeout,
+        )
+        pump.open()
+        self._stream = MessageStream(pump)
+        return self._stream
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stream is not None:
+            self._stream.close()

@@ -1,0 +1,129 @@
+"""Fan-out: many subscribers on one request, late joiners included."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import reactivex
+from reactivex import abc
+from reactivex.disposable import Disposable
+
+from ._accumulate import MessageAccumulator, SnapshotEvent, StreamItem
+from ._types import MessageStreamEvent
+
+__all__ = ["SharedStream"]
+
+_log = logging.getLogger("rxstream")
+
+
+def _log_subscriber_error(error: BaseException) -> None:
+    _log.error("a SharedStream subscriber failed", exc_info=error)
+
+
+class SharedStream(reactivex.Observable[StreamItem]):
+    """One subscription to `source`, shared by any number of subscribers.
+
+    Subscribe as many observers as you like, then call `connect()` to open the one request.
+    A subscriber that joins after the stream started first receives a `SnapshotEvent` with
+    the message so far (every rxstream operator resumes from it), then every later event;
+    one that joins after the end receives the snapshot and the end. A subscriber whose
+    `on_next` raises is removed and gets the exception on its `on_error`; if that raises
+    too, `on_subscriber_error` gets it (by default it is logged on the "rxstream" logger),
+    and the other subscribers go on.
+    """
+
+    def __init__(
+        self,
+        source: reactivex.Observable[MessageStreamEvent],
+        *,
+        on_subscriber_error: Callable[[BaseException], None] = _log_subscriber_error,
+        accumulator: Callable[[], MessageAccumulator] | None = None,
+    ) -> None:
+        """`accumulator`, when given, returns the accumulator that the owner of `source`
+        already feeds (late joiners' snapshots come from it); else the stream keeps its own."""
+        super().__init__(self._subscribe_observer)
+        self._source = source
+        self._on_subscriber_error = on_subscriber_error
+        self._observers: tuple[abc.ObserverBase[StreamItem], ...] = ()
+        self._lock = threading.RLock()
+        own = MessageAccumulator()
+        self._feed: Callable[[StreamItem], None] | None = None if accumulator else own.feed
+        self._current = accumulator or (lambda: own)
+        self._connection: abc.DisposableBase | None = None
+        self._done: tuple[bool, Exception | None] | None = None
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many subscribers are attached now."""
+        return len(self._observers)
+
+    def connect(self) -> abc.DisposableBase:
+        """Subscribe to the source (once); disposing the result ends the shared stream."""
+        with self._lock:
+            if self._connection is None:
+                self._connection = Disposable()  # marks "connected" while subscribing
+                self._connection = self._source.subscribe(
+                    self._on_next, self._on_error, self._on_completed
+                )
+            return self._connection
+
+    def _subscribe_observer(
+        self, observer: abc.ObserverBase[StreamItem], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        with self._lock:
+            accumulator = self._current()
+            if accumulator.started:
+                self._deliver(observer, SnapshotEvent(accumulator.snapshot()))
+            if self._done is not None:
+                completed, error = self._done
+                if completed:
+                    observer.on_completed()
+                elif error is not None:
+                    observer.on_error(error)
+                return Disposable()
+            self._observers = (*self._observers, observer)
+        return Disposable(lambda: self._remove(observer))
+
+    def _remove(self, observer: abc.ObserverBase[StreamItem]) -> None:
+        with self._lock:
+            self._observers = tuple(o for o in self._observers if o is not observer)
+
+    def _deliver(self, observer: abc.ObserverBase[StreamItem], item: StreamItem) -> bool:
+        try:
+            observer.on_next(item)
+        except Exception as exc:
+            self._remove(observer)
+            try:
+                observer.on_error(exc)
+            except Exception as again:
+                self._on_subscriber_error(again)
+            return False
+        return True
+
+    def _on_next(self, event: MessageStreamEvent) -> None:
+        with self._lock:
+            if self._feed is not None:
+                self._feed(event)
+            for observer in self._observers:
+                self._deliver(observer, event)
+
+    def _finish(self, error: Exception | None) -> None:
+        with self._lock:
+            self._done = (error is None, error)
+            observers, self._observers = self._observers, ()
+        for observer in observers:
+            try:
+                if error is None:
+                    observer.on_completed()
+                else:
+                    observer.on_error(error)
+            except Exception as exc:
+                self._on_subscriber_error(exc)
+
+    def _on_error(self, error: Exception) -> None:
+        self._finish(error)
+
+    def _on_completed(self) -> None:
+        self._finish(None)
