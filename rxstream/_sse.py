@@ -155,18 +155,21 @@ class SSEDecoder:
         return data[3:] if data.startswith(_BOM) else data
 
     def _check_pending(self) -> None:
-        if self._pending_size > self.max_event_size:
-            raise StreamDecodeError(
-                f"event #{self._count + 1} at byte {self._pending_start} exceeds the maximum "
-                f"event size of {self.max_event_size} bytes",
-                offset=self._pending_start,
-            )
+        # A trailing LF may be the first half of the blank line that ends the event, not
+        # part of the event: the limit must not depend on where the chunks were cut.
+        if self._pending_size - (self._pending[-1][-1] == 10) > self.max_event_size:
+            self._too_big(self._pending_start)
+
+    def _too_big(self, offset: int) -> None:
+        raise StreamDecodeError(
+            f"event #{self._count + 1} at byte {offset} exceeds the maximum "
+            f"event size of {self.max_event_size} bytes",
+            offset=offset,
+        )
 
     def _parse(self, block: bytes, offset: int, out: list[RawEvent]) -> None:
         if len(block) > self.max_event_size:
-            self._pending_start = offset
-            self._pending_size = len(block)
-            self._check_pending()
+            self._too_big(offset)
         # The common shape, `event: NAME\ndata: JSON`, without the general line loop.
         if block.startswith(b"event: "):
             nl = block.find(b"\n")
@@ -176,6 +179,10 @@ class SSEDecoder:
                     (block[7:nl], block[nl + 7 :], self._count, offset, self._last_id, self._retry)
                 )
                 return
+        if block[:1] == b"\n":  # the rest of a run of blank lines: the event starts after it
+            stripped = block.lstrip(b"\n")
+            offset += len(block) - len(stripped)
+            block = stripped
         name: bytes | None = None
         data: list[bytes] = []
         at = offset
@@ -199,8 +206,6 @@ class SSEDecoder:
                     line[colon + 2 :] if line[colon + 1 : colon + 2] == b" " else line[colon + 1 :]
                 )
             if field == b"data":
-                if not data:
-                    offset = line_at
                 data.append(value)
             elif field == b"event":
                 name = value
