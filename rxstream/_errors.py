@@ -18,6 +18,7 @@ __all__ = [
     "BadRequestError",
     "BillingError",
     "ConflictError",
+    "CredentialsError",
     "IncompleteStreamError",
     "InternalServerError",
     "NotFoundError",
@@ -225,3 +226,7 @@ def describe(exc: Any) -> str:
     """A one-line description of a foreign exception, for wrapping it."""
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class CredentialsError(APIError):
+    """No usable API key or auth token: raised when a request is about to be sent, unsent."""
