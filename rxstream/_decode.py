@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import msgspec
 
@@ -14,7 +14,7 @@ from ._types import (
     ContentBlock,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
-    Message,
+    MessageDeltaEvent,
     MessageStartEvent,
     MessageStreamEvent,
     TextBlock,
@@ -36,6 +36,12 @@ __all__ = [
 
 _event_decoder: Final = msgspec.json.Decoder(_KnownEvent)
 _json_decoder: Final = msgspec.json.Decoder()
+
+# What msgspec raises for bytes that are not JSON: malformed or truncated input, invalid UTF-8
+# in a string, a number out of range (a ValidationError), nesting deeper than it recurses.
+_NOT_JSON: Final = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
+_T = TypeVar("_T")
 
 
 def _tags(union: Any) -> frozenset[str]:
@@ -79,24 +85,35 @@ def decode_event(raw: RawEvent) -> MessageStreamEvent:
     """
     try:
         return _event_decoder.decode(raw[1])  # type: ignore[no-any-return]
-    except msgspec.ValidationError as exc:
-        return _decode_slow(raw, exc)
-    except msgspec.DecodeError as exc:
-        name = raw[0]
-        if name and name.decode("utf-8", "replace") not in _EVENT_TAGS:
-            return UnknownEvent(name.decode("utf-8", "replace"), raw[1])
-        raise StreamDecodeError(
-            f"invalid JSON in {_where(name, raw[2], raw[3])}: {exc}; data starts "
-            f"{_excerpt(raw[1])}",
-            offset=raw[3],
-        ) from None
+    except msgspec.ValidationError:
+        return _decode_slow(raw)
+    except _NOT_JSON as exc:
+        return _not_json(raw, exc)
 
 
-def _decode_slow(raw: RawEvent, exc: msgspec.ValidationError) -> MessageStreamEvent:
+def _not_json(raw: RawEvent, exc: Exception) -> MessageStreamEvent:
+    """Data that is not JSON: an unknown event keeps it raw, a known one is an error."""
+    name = raw[0]
+    if name and name.decode("utf-8", "replace") not in _EVENT_TAGS:
+        return UnknownEvent(name.decode("utf-8", "replace"), raw[1])
+    raise StreamDecodeError(
+        f"invalid JSON in {_where(name, raw[2], raw[3])}: {exc}; data starts {_excerpt(raw[1])}",
+        offset=raw[3],
+    ) from None
+
+
+def _decode_slow(raw: RawEvent) -> MessageStreamEvent:
     """The rare path: an unknown type somewhere, a missing `type`, or a real schema error."""
     name, data, ordinal, offset = raw[0], raw[1], raw[2], raw[3]
-    obj = _json_decoder.decode(data)
+    try:
+        # The typed decoder may have stopped at an unknown tag before seeing that the rest
+        # is not JSON at all.
+        obj = _json_decoder.decode(data)
+    except _NOT_JSON as exc:
+        return _not_json(raw, exc)
     if not isinstance(obj, dict):
+        if name and name.decode("utf-8", "replace") not in _EVENT_TAGS:
+            return UnknownEvent(name.decode("utf-8", "replace"), data)
         raise StreamDecodeError(
             f"{_where(name, ordinal, offset)} is not a JSON object; data starts {_excerpt(data)}",
             offset=offset,
@@ -121,24 +138,49 @@ def _decode_slow(raw: RawEvent, exc: msgspec.ValidationError) -> MessageStreamEv
         ) from None
 
 
+def _at(path: str, convert: Callable[[Any], _T], obj: Any) -> _T:
+    """`convert(obj)`, its validation errors located at `path` inside the enclosing value."""
+    try:
+        return convert(obj)
+    except msgspec.ValidationError as exc:
+        text, at, rest = str(exc).rpartition(" - at `$")
+        where = f" - at `${path}{rest}" if at else f" - at `${path}`"
+        raise msgspec.ValidationError((text if at else str(exc)) + where) from None
+
+
+# Stand-ins for a nested value converted on its own, so that the enclosing struct is still
+# validated by msgspec (missing and mistyped fields reported by name).
+_SOME_BLOCK: Final = {"type": "redacted_thinking", "data": ""}
+_SOME_DELTA: Final = {"type": "signature_delta", "signature": ""}
+
+
 def _convert_event(kind: str, obj: dict[str, Any]) -> MessageStreamEvent:
-    # Struct constructors do not validate, so each known field is converted on its own.
-    if kind == "content_block_start" and isinstance(obj.get("content_block"), dict):
-        return ContentBlockStartEvent(
-            index=msgspec.convert(obj.get("index"), int),
-            content_block=_convert_block(obj["content_block"]),
+    # msgspec cannot decode a tagged union with an unknown tag, so the nested values that may
+    # hold one are converted on their own and put in place.
+    block = obj.get("content_block")
+    if kind == "content_block_start" and isinstance(block, dict):
+        start = msgspec.convert({**obj, "content_block": _SOME_BLOCK}, ContentBlockStartEvent)
+        return msgspec.structs.replace(
+            start, content_block=_at(".content_block", _convert_block, block)
         )
-    if kind == "content_block_delta" and isinstance(obj.get("delta"), dict):
-        return ContentBlockDeltaEvent(
-            index=msgspec.convert(obj.get("index"), int), delta=_convert_delta(obj["delta"])
-        )
+    delta = obj.get("delta")
+    if kind == "content_block_delta" and isinstance(delta, dict):
+        event = msgspec.convert({**obj, "delta": _SOME_DELTA}, ContentBlockDeltaEvent)
+        return msgspec.structs.replace(event, delta=_at(".delta", _convert_delta, delta))
+    if kind == "message_delta" and isinstance(delta, dict):
+        # Some proxies drop the nullable stop fields the API always sends.
+        changed = {"stop_reason": None, "stop_sequence": None, **delta}
+        return msgspec.convert({**obj, "delta": changed}, MessageDeltaEvent)
     message = obj.get("message")
     if kind == "message_start" and isinstance(message, dict):
         content = message.get("content")
         if isinstance(content, list):
-            skeleton = msgspec.convert({**message, "content": []}, Message)
-            blocks = tuple(_convert_block(b) for b in content)
-            return MessageStartEvent(message=msgspec.structs.replace(skeleton, content=blocks))
+            skeleton = {**obj, "message": {**message, "content": []}}
+            begun = msgspec.convert(skeleton, MessageStartEvent)
+            blocks = tuple(
+                _at(f".message.content[{i}]", _convert_block, b) for i, b in enumerate(content)
+            )
+            return MessageStartEvent(message=msgspec.structs.replace(begun.message, content=blocks))
     return msgspec.convert(obj, _KnownEvent)  # type: ignore[no-any-return]
 
 
@@ -162,7 +204,9 @@ def _convert_block(obj: Any) -> ContentBlock:
         and obj.get("type") == "text"
         and isinstance(obj.get("citations"), list)
     ):
-        citations = tuple(_convert_citation(c) for c in obj["citations"])
+        citations = tuple(
+            _at(f".citations[{i}]", _convert_citation, c) for i, c in enumerate(obj["citations"])
+        )
         block = msgspec.convert({**obj, "citations": None}, TextBlock)
         return msgspec.structs.replace(block, citations=citations)
     return _convert_tagged(obj, _BLOCK_TAGS, _KnownBlock, UnknownBlock)  # type: ignore[no-any-return]
@@ -170,7 +214,7 @@ def _convert_block(obj: Any) -> ContentBlock:
 
 def _convert_delta(obj: Any) -> Any:
     if obj.get("type") == "citations_delta" and isinstance(obj.get("citation"), dict):
-        return CitationsDelta(citation=_convert_citation(obj["citation"]))
+        return CitationsDelta(citation=_at(".citation", _convert_citation, obj["citation"]))
     return _convert_tagged(obj, _DELTA_TAGS, _KnownDelta, UnknownDelta)
 
 
@@ -199,11 +243,15 @@ def iter_sse(
 async def aiter_sse(
     chunks: AsyncIterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 ) -> AsyncIterator[ServerSentEvent]:
-    """Async twin of `iter_sse`."""
+    """Async twin of `iter_sse`; closes the chunk iterator when it stops, early or not."""
     decoder = SSEDecoder(max_event_size=max_event_size)
-    async for chunk in chunks:
-        for raw in decoder.feed(chunk):
-            yield _to_sse(raw)
+    iterator = aiter(chunks)
+    try:
+        async for chunk in iterator:
+            for raw in decoder.feed(chunk):
+                yield _to_sse(raw)
+    finally:
+        await _aclose(iterator)
     for raw in decoder.end()[0]:
         yield _to_sse(raw)
 
@@ -222,7 +270,7 @@ def iter_events(
         for raw in decoder.feed(chunk):
             try:
                 event = decode(raw[1])
-            except (msgspec.ValidationError, msgspec.DecodeError):
+            except _NOT_JSON:
                 event = decode_event(raw)
             yield event
     for raw in decoder.end()[0]:
@@ -232,10 +280,22 @@ def iter_events(
 async def aiter_events(
     chunks: AsyncIterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 ) -> AsyncIterator[MessageStreamEvent]:
-    """Async twin of `iter_events`."""
+    """Async twin of `iter_events`; closes the chunk iterator when it stops, early or not."""
     decoder = SSEDecoder(max_event_size=max_event_size)
-    async for chunk in chunks:
-        for raw in decoder.feed(chunk):
-            yield decode_event(raw)
+    iterator = aiter(chunks)
+    try:
+        async for chunk in iterator:
+            for raw in decoder.feed(chunk):
+                yield decode_event(raw)
+    finally:
+        await _aclose(iterator)
     for raw in decoder.end()[0]:
         yield decode_event(raw)
+
+
+async def _aclose(iterator: AsyncIterator[bytes]) -> None:
+    # An async generator abandoned mid-way (a decode error, a consumer that stopped) is
+    # otherwise finalized by the garbage collector, outside its event loop.
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()

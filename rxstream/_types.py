@@ -376,10 +376,15 @@ class ContentBlockStopEvent(_Wire, frozen=True, tag="content_block_stop"):
 
 
 class MessageDelta(msgspec.Struct, frozen=True, omit_defaults=True):
-    """Top-level message fields that changed."""
+    """Top-level message fields that changed.
 
-    stop_reason: StopReason | None = None
-    stop_sequence: str | None = None
+    `stop_reason` and `stop_sequence` are required and nullable, as in the API's schema, so
+    they encode back as the API sent them (`"stop_sequence": null` included); a proxy that
+    drops them still decodes, as null.
+    """
+
+    stop_reason: StopReason | None
+    stop_sequence: str | None
     stop_details: dict[str, Any] | None = None
     container: Container | None = None
 
