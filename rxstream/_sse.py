@@ -42,6 +42,7 @@ class SSEDecoder:
     __slots__ = (
         "_at_start",
         "_count",
+        "_error",
         "_held_cr",
         "_last_id",
         "_offset",
@@ -63,6 +64,7 @@ class SSEDecoder:
         self._at_start: bytes | None = b""
         self._last_id = ""
         self._retry: int | None = None
+        self._error: StreamDecodeError | None = None
 
     @property
     def last_event_id(self) -> str:
@@ -80,11 +82,29 @@ class SSEDecoder:
         return self._count
 
     def feed(self, chunk: bytes) -> list[RawEvent]:
-        """Consume `chunk`; return the events it completes, in order."""
+        """Consume `chunk`; return the events it completes, in order.
+
+        Raises `StreamDecodeError` when an event passes `max_event_size`; the events that
+        chunk completed before it are returned first, and the error is raised by the next call.
+        """
+        if self._error is not None:
+            raise self._error
+        out: list[RawEvent] = []
+        try:
+            self._feed(chunk, out)
+        except StreamDecodeError as exc:
+            self._pending = []  # memory stays bounded however the input continues
+            self._pending_size = 0
+            self._error = exc
+            if not out:
+                raise
+        return out
+
+    def _feed(self, chunk: bytes, out: list[RawEvent]) -> None:
         if self._at_start is not None:
             chunk = self._strip_bom(chunk)
             if not chunk:
-                return []
+                return
         if self._held_cr:
             chunk = b"\r" + chunk
             self._held_cr = False
@@ -94,8 +114,7 @@ class SSEDecoder:
                 self._held_cr = True
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         if not chunk:
-            return []
-        out: list[RawEvent] = []
+            return
         base = self._offset
         self._offset += len(chunk)
         start = 0
@@ -109,7 +128,7 @@ class SSEDecoder:
                     self._pending.append(chunk)
                     self._pending_size += len(chunk)
                     self._check_pending()
-                    return out
+                    return
                 start = end + 2
                 self._pending.append(chunk[:end])
                 block = b"".join(self._pending)
@@ -129,11 +148,12 @@ class SSEDecoder:
             self._pending_size = len(last)
             self._pending_start = at
             self._check_pending()
-        return out
 
     def end(self) -> tuple[list[RawEvent], bool]:
         """Finish the input: return the events a held-back line end completes, and whether
         an unterminated event was left (and discarded)."""
+        if self._error is not None:
+            raise self._error
         out: list[RawEvent] = []
         if self._held_cr:
             self._held_cr = False

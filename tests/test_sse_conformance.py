@@ -245,8 +245,26 @@ def test_event_over_max_size_raises_stream_decode_error(chunk_size: int | None):
     stream = event_of_size(32) + event_of_size(65)
     with pytest.raises(StreamDecodeError) as caught:
         list(iter_sse(chunked(stream, chunk_size), max_event_size=64))
-    assert str(caught.value) == ("event #2 at byte 34 exceeds the maximum event size of 64 bytes")
+    assert str(caught.value) == "event #2 at byte 34 exceeds the maximum event size of 64 bytes"
     assert caught.value.offset == 34  # 32 bytes of the first event and its blank line
+
+
+@pytest.mark.parametrize("chunk_size", CHUNKINGS)
+def test_events_before_an_oversize_event_are_delivered_first(chunk_size: int | None):
+    stream = event_of_size(32) + event_of_size(65)
+    seen: list[ServerSentEvent] = []
+    with pytest.raises(StreamDecodeError):
+        seen.extend(iter_sse(chunked(stream, chunk_size), max_event_size=64))
+    assert seen == [sse("x" * 26)]
+
+
+def test_decoder_returns_the_events_before_an_oversize_one_then_raises():
+    decoder = SSEDecoder(max_event_size=64)
+    assert [raw[1] for raw in decoder.feed(event_of_size(32) + event_of_size(65))] == [b"x" * 26]
+    with pytest.raises(StreamDecodeError, match="event #2 at byte 34"):
+        decoder.feed(b"data: more\n\n")
+    with pytest.raises(StreamDecodeError, match="event #2 at byte 34"):
+        decoder.end()
 
 
 @pytest.mark.parametrize(
