@@ -412,6 +412,8 @@ class MessageAccumulator:
         if isinstance(delta, TextDelta) and isinstance(state, _TextState):
             state.text.parts.append(delta.text)
         elif isinstance(delta, InputJSONDelta) and isinstance(state, _ToolState):
+            if state.final is not None:
+                raise _bad(event, f"an input_json_delta for block {event.index}, which had stopped")
             state.feed(delta.partial_json)
         elif isinstance(delta, ThinkingDelta) and isinstance(state, _ThinkingState):
             state.thinking.parts.append(delta.thinking)
