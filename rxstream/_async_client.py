@@ -1,0 +1,204 @@
+"""`AsyncClient`: the asynchronous Messages API client, a thin httpx shell over `_client_core`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, Literal, Unpack, overload
+
+import anyio
+import httpx
+import reactivex
+
+from ._client_core import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_RETRIES,
+    NOT_GIVEN,
+    ClientOptions,
+    MessageCreateParams,
+    NotGiven,
+    RequestSpec,
+    RetryBudget,
+    TimeoutTypes,
+    connection_error,
+    decode_message,
+    error_from_response,
+    request_for_call,
+)
+from ._errors import APIStatusError
+from ._sources import from_async_response
+from ._types import Message, MessageStreamEvent
+from .adapters._async_stream import AsyncMessageStreamManager
+from .adapters._raw import AsyncStream
+
+__all__ = ["AsyncClient", "AsyncMessages"]
+
+
+class AsyncClient:
+    """An asynchronous Messages API client (asyncio or trio), like the SDK's `AsyncAnthropic`.
+
+    Args:
+        api_key: sent as `x-api-key`; defaults to `ANTHROPIC_API_KEY`.
+        auth_token: sent as `Authorization: Bearer`; defaults to `ANTHROPIC_AUTH_TOKEN`.
+        base_url: defaults to `ANTHROPIC_BASE_URL`, else `https://api.anthropic.com`.
+        timeout: seconds or an `httpx.Timeout` (default 600 s, 5 s to connect); None: none.
+        max_retries: retries of a request that failed before its first byte (default 2).
+        default_headers: sent with every request; a None value removes a header.
+        http_client: your own `httpx.AsyncClient`; `aclose()` leaves it open.
+        idle_timeout: opt-in; longest wait between two events of a stream (`ping` resets it).
+        stream_retries: opt-in; times to resend a stream that failed before any content.
+
+    A missing credential raises `CredentialsError` when a request is made, not here.
+    """
+
+    messages: AsyncMessages
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        auth_token: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str | None] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        idle_timeout: float | None = None,
+        stream_retries: int = 0,
+    ) -> None:
+        self._options = ClientOptions.resolve(
+            api_key=api_key,
+            auth_token=auth_token,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            idle_timeout=idle_timeout,
+            stream_retries=stream_retries,
+            http_client_timeout=None if http_client is None else http_client.timeout,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            timeout=self._options.timeout, follow_redirects=True, limits=DEFAULT_LIMITS
+        )
+        self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep  # a seam for tests
+        self.messages = AsyncMessages(self)
+
+    @property
+    def options(self) -> ClientOptions:
+        """The resolved options (their repr hides the credentials)."""
+        return self._options
+
+    async def aclose(self) -> None:
+        """Close the connection pool, unless the `http_client` was yours."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def close(self) -> None:
+        """Alias of `aclose()`, as the official SDK's `AsyncAnthropic` has it."""
+        await self.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(base_url={self._options.base_url!r})"
+
+    async def _send(self, spec: RequestSpec, *, stream: bool) -> httpx.Response:
+        """Send `spec`, retrying per the policy; a 2xx response, its body unread if `stream`."""
+        budget = RetryBudget(self._options.max_retries)
+        while True:
+            request = self._http.build_request(
+                spec.method, spec.url, headers=spec.headers, content=spec.content,
+                timeout=spec.timeout,
+            )  # fmt: skip
+            try:
+                response = await self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                delay = budget.next_delay()
+                if delay is None:
+                    raise connection_error(exc) from exc
+                await self._sleep(delay)
+                continue
+            if response.is_success:
+                return response
+            delay = budget.next_delay(response.status_code, response.headers)
+            if delay is None:
+                raise await self._status_error(response)
+            await response.aclose()
+            await self._sleep(delay)
+
+    async def _status_error(self, response: httpx.Response) -> APIStatusError:
+        try:
+            body = await response.aread()
+        except httpx.TransportError:
+            body = b""  # the status alone still says what went wrong
+        finally:
+            await response.aclose()
+        return error_from_response(response.status_code, response.headers, body, response)
+
+
+class AsyncMessages:
+    """`client.messages` of an `AsyncClient`: `create`, `stream` and `observe`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    @overload
+    async def create(
+        self, *, stream: Literal[False] = False, **params: Unpack[MessageCreateParams]
+    ) -> Message: ...
+    @overload
+    async def create(
+        self, *, stream: Literal[True], **params: Unpack[MessageCreateParams]
+    ) -> AsyncStream[MessageStreamEvent]: ...
+    @overload
+    async def create(
+        self, *, stream: bool, **params: Unpack[MessageCreateParams]
+    ) -> Message | AsyncStream[MessageStreamEvent]: ...
+    async def create(
+        self, *, stream: bool = False, **params: Unpack[MessageCreateParams]
+    ) -> Message | AsyncStream[MessageStreamEvent]:
+        """Send a message; the `Message`, or with `stream=True` a `Stream` of raw events.
+
+        Raises the `APIStatusError` subclass of the response's status, `APIConnectionError`,
+        or `CredentialsError` when there is no API key.
+        """
+        spec = request_for_call(self._client.options, params, stream=stream)
+        response = await self._client._send(spec, stream=stream)
+        if stream:
+            return AsyncStream(response)
+        return decode_message(response.content)
+
+    def _opener(self, params: Mapping[str, Any]) -> Callable[[], Awaitable[httpx.Response]]:
+        async def open_response() -> httpx.Response:
+            spec = request_for_call(self._client.options, params, stream=True)
+            return await self._client._send(spec, stream=True)
+
+        return open_response
+
+    def stream(self, **params: Unpack[MessageCreateParams]) -> AsyncMessageStreamManager:
+        """An `AsyncMessageStreamManager`: `async with` sends the request, gives the stream."""
+        options = self._client.options
+        return AsyncMessageStreamManager(
+            self._opener(params),
+            idle_timeout=options.idle_timeout,
+            stream_retries=options.stream_retries,
+        )
+
+    def observe(
+        self, **params: Unpack[MessageCreateParams]
+    ) -> reactivex.Observable[MessageStreamEvent]:
+        """A cold Observable of the stream's events: each subscription sends one request."""
+        options = self._client.options
+        return from_async_response(
+            self._opener(params), retries=options.stream_retries, idle_timeout=options.idle_timeout
+        )

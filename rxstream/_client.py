@@ -1,0 +1,200 @@
+"""`Client`: the synchronous Messages API client, a thin httpx shell over `_client_core`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Literal, Unpack, overload
+
+import httpx
+import reactivex
+
+from ._client_core import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_RETRIES,
+    NOT_GIVEN,
+    ClientOptions,
+    MessageCreateParams,
+    NotGiven,
+    RequestSpec,
+    RetryBudget,
+    TimeoutTypes,
+    connection_error,
+    decode_message,
+    error_from_response,
+    request_for_call,
+)
+from ._errors import APIStatusError
+from ._sources import from_response
+from ._types import Message, MessageStreamEvent
+from .adapters._raw import Stream
+from .adapters._stream import MessageStreamManager
+
+__all__ = ["Client", "Messages"]
+
+
+class Client:
+    """A synchronous Messages API client, constructed like the official SDK's `Anthropic`.
+
+    Args:
+        api_key: sent as `x-api-key`; defaults to `ANTHROPIC_API_KEY`.
+        auth_token: sent as `Authorization: Bearer`; defaults to `ANTHROPIC_AUTH_TOKEN`.
+        base_url: defaults to `ANTHROPIC_BASE_URL`, else `https://api.anthropic.com`.
+        timeout: seconds or an `httpx.Timeout` (default 600 s, 5 s to connect); None: none.
+        max_retries: retries of a request that failed before its first byte (default 2).
+        default_headers: sent with every request; a None value removes a header.
+        http_client: your own `httpx.Client`; `close()` leaves it open.
+        idle_timeout: opt-in; longest wait between two events of a stream (`ping` resets it).
+        stream_retries: opt-in; times to resend a stream that failed before any content.
+
+    A missing credential raises `CredentialsError` when a request is made, not here.
+    """
+
+    messages: Messages
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        auth_token: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str | None] | None = None,
+        http_client: httpx.Client | None = None,
+        idle_timeout: float | None = None,
+        stream_retries: int = 0,
+    ) -> None:
+        self._options = ClientOptions.resolve(
+            api_key=api_key,
+            auth_token=auth_token,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            idle_timeout=idle_timeout,
+            stream_retries=stream_retries,
+            http_client_timeout=None if http_client is None else http_client.timeout,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            timeout=self._options.timeout, follow_redirects=True, limits=DEFAULT_LIMITS
+        )
+        self._sleep: Callable[[float], None] = time.sleep  # a seam for tests
+        self.messages = Messages(self)
+
+    @property
+    def options(self) -> ClientOptions:
+        """The resolved options (their repr hides the credentials)."""
+        return self._options
+
+    def close(self) -> None:
+        """Close the connection pool, unless the `http_client` was yours."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self._options.base_url!r})"
+
+    def _send(self, spec: RequestSpec, *, stream: bool) -> httpx.Response:
+        """Send `spec`, retrying per the policy; a 2xx response, its body unread if `stream`."""
+        budget = RetryBudget(self._options.max_retries)
+        while True:
+            request = self._http.build_request(
+                spec.method, spec.url, headers=spec.headers, content=spec.content,
+                timeout=spec.timeout,
+            )  # fmt: skip
+            try:
+                response = self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                delay = budget.next_delay()
+                if delay is None:
+                    raise connection_error(exc) from exc
+                self._sleep(delay)
+                continue
+            if response.is_success:
+                return response
+            delay = budget.next_delay(response.status_code, response.headers)
+            if delay is None:
+                raise self._status_error(response)
+            response.close()
+            self._sleep(delay)
+
+    def _status_error(self, response: httpx.Response) -> APIStatusError:
+        try:
+            body = response.read()
+        except httpx.TransportError:
+            body = b""  # the status alone still says what went wrong
+        finally:
+            response.close()
+        return error_from_response(response.status_code, response.headers, body, response)
+
+
+class Messages:
+    """`client.messages`: `create`, `stream` and `observe` over the Messages API."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @overload
+    def create(
+        self, *, stream: Literal[False] = False, **params: Unpack[MessageCreateParams]
+    ) -> Message: ...
+    @overload
+    def create(
+        self, *, stream: Literal[True], **params: Unpack[MessageCreateParams]
+    ) -> Stream[MessageStreamEvent]: ...
+    @overload
+    def create(
+        self, *, stream: bool, **params: Unpack[MessageCreateParams]
+    ) -> Message | Stream[MessageStreamEvent]: ...
+    def create(
+        self, *, stream: bool = False, **params: Unpack[MessageCreateParams]
+    ) -> Message | Stream[MessageStreamEvent]:
+        """Send a message; the `Message`, or with `stream=True` a `Stream` of raw events.
+
+        Raises the `APIStatusError` subclass of the response's status, `APIConnectionError`,
+        or `CredentialsError` when there is no API key.
+        """
+        spec = request_for_call(self._client.options, params, stream=stream)
+        response = self._client._send(spec, stream=stream)
+        if stream:
+            return Stream(response)
+        return decode_message(response.content)
+
+    def _opener(self, params: Mapping[str, Any]) -> Callable[[], httpx.Response]:
+        def open_response() -> httpx.Response:
+            spec = request_for_call(self._client.options, params, stream=True)
+            return self._client._send(spec, stream=True)
+
+        return open_response
+
+    def stream(self, **params: Unpack[MessageCreateParams]) -> MessageStreamManager:
+        """A `MessageStreamManager`: `with` sends the request and gives the `MessageStream`."""
+        options = self._client.options
+        return MessageStreamManager(
+            self._opener(params),
+            idle_timeout=options.idle_timeout,
+            stream_retries=options.stream_retries,
+        )
+
+    def observe(
+        self, **params: Unpack[MessageCreateParams]
+    ) -> reactivex.Observable[MessageStreamEvent]:
+        """A cold Observable of the stream's events: each subscription sends one request."""
+        options = self._client.options
+        return from_response(
+            self._opener(params), retries=options.stream_retries, idle_timeout=options.idle_timeout
+        )
