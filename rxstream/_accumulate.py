@@ -156,12 +156,15 @@ class _ToolState:
         """The input as it stood after `mark` fragments (complete once the block stopped)."""
         if self.final is not None and mark == len(self.fragments):
             return self.final.input
-        if not self.fragments:
-            return self.start.input
+        # Until a character arrives (the API's first fragment is often ""), the input is
+        # the block's own (`{}`), not the parser's "nothing yet" (None).
         if mark == len(self.fragments):
-            return self.parser.partial()
+            return self.parser.partial() if self.parser.consumed else self.start.input
+        text = "".join(self.fragments[:mark])
+        if not text:
+            return self.start.input
         parser = PartialJSONParser()
-        parser.feed("".join(self.fragments[:mark]))
+        parser.feed(text)
         return parser.partial()
 
     def fork(self, mark: int) -> _ToolState:
