@@ -1,0 +1,64 @@
+"""A local emulator of the Anthropic Messages API, for demos and tests.
+
+A real HTTP server on loopback answers `POST /v1/messages`, streaming (`"stream": true`) or
+not, in the API's exact wire format. Replies are deterministic in the request and read like
+answers to it: arithmetic, capitals, counting, greetings, names remembered across turns,
+haiku, stories and essays whose length follows the request, tool calls whose input follows
+each tool's JSON schema, thinking blocks, `max_tokens` and `stop_sequences` cut-offs.
+
+    with serve() as emulator:
+        client = anthropic.Anthropic(base_url=emulator.base_url, api_key="test")
+
+Pacing: `ttft` (seconds to the first token) and `tps` (tokens per second) for the server,
+overridden per request by the headers `x-emulator-ttft`, `x-emulator-tps` and
+`x-emulator-ping-interval`. A `ping` event goes out after every `ping_interval` seconds of
+silence.
+
+Faults: the request header `x-emulator-fault` holds `;`-separated directives.
+
+- `status=<400-599>`: answer with that status and the API's error body (429 rate_limit_error,
+  529 overloaded_error, 500 api_error, ...). With it: `retry-after=<seconds>`,
+  `retry-after-ms=<ms>`, `retry-after-date` (an HTTP date one second ahead),
+  `should-retry=true|false` (the `x-should-retry` header).
+- `times=<N>`: the directives apply only to the first N requests carrying this exact header
+  value; later ones are served normally (so a retrying client succeeds on attempt N+1).
+- `error=<error_type>` with `after=<N>`: after N events, an in-stream `event: error` and a clean
+  end. Without streaming: an HTTP error whose status fits the type.
+- `drop=headers`: read the request, then close the socket without a response.
+- `drop=<N>`: send N events, then cut the connection (no chunked terminator).
+- `drop-mid=<N>`: send N events and the first half of the next one's bytes, then cut.
+- `end=<N>`: send N events, then end the body cleanly (no `message_stop`: incomplete).
+- `stall=<seconds>` with `after=<N>`: after N events fall silent (no pings) that long, then go on.
+- `trickle`: write the body one byte at a time.
+- `message=<text>`: the message of an injected error.
+
+N counts the reply's own events (`message_start`, the first `ping`, ...), never keep-alive
+pings. Without streaming, `drop=<N>`, `drop-mid=<N>` and `end=<N>` all send half the JSON body
+and cut the connection; `stall` delays the body. A header that does not parse gets a 400.
+
+`Emulator` counts requests (`requests` by fault header value, `requests_total`), the
+connections open now (`open_connections`), and keeps a `RequestRecord` per request with its
+arrival time and whether its connection has closed (`wait_closed()` waits for that).
+
+The emulator imports nothing else from rxstream: only the standard library and aiohttp.
+"""
+
+from ._faults import Faults as Faults
+from ._faults import parse_faults as parse_faults
+from ._message import reply_text_for as reply_text_for
+from ._server import Emulator as Emulator
+from ._server import aserve as aserve
+from ._server import run as run
+from ._server import serve as serve
+from ._state import RequestRecord as RequestRecord
+
+__all__ = [
+    "Emulator",
+    "Faults",
+    "RequestRecord",
+    "aserve",
+    "parse_faults",
+    "reply_text_for",
+    "run",
+    "serve",
+]

@@ -1,0 +1,288 @@
+"""The emulator's HTTP server on loopback: `serve`, `aserve` and `run`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from ._handler import Handler, Settings
+from ._state import RequestRecord, Tally
+from ._stream import Pacing
+
+_STARTUP_TIMEOUT = 10.0
+_SHUTDOWN_GRACE = 0.05
+
+
+class Emulator:
+    """A running emulator: where it listens, how it is configured, and what it has seen.
+
+    Counters and records are updated by the server thread and safe to read from any thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        ttft: float = 0.0,
+        tps: float | None = None,
+        ping_interval: float = 5.0,
+        require_api_key: bool = True,
+        api_key: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.settings = Settings(Pacing(ttft, tps, ping_interval), require_api_key, api_key)
+        self._tally = Tally()
+
+    def __repr__(self) -> str:
+        return f"<Emulator {self.base_url} requests={self.requests_total}>"
+
+    @property
+    def base_url(self) -> str:
+        """The URL to give a client as its base URL, like `http://127.0.0.1:54321`."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def requests(self) -> Counter[str]:
+        """Requests received, by `x-emulator-fault` header value (`""` when absent)."""
+        return self._tally.requests
+
+    @property
+    def requests_total(self) -> int:
+        """Requests received in all."""
+        return sum(self._tally.requests.values())
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now."""
+        return self._tally.open_connections
+
+    @property
+    def records(self) -> list[RequestRecord]:
+        """Every request so far, oldest first."""
+        return self._tally.records
+
+    def wait_closed(self, record: RequestRecord | None = None, timeout: float = 2.0) -> bool:
+        """Wait until the connection of `record` (default: the latest request) has closed.
+
+        Returns False if it is still open after `timeout` seconds.
+        """
+        target = record or self._latest(timeout)
+        if target is None:
+            return False
+        return self._tally.wait_for(lambda: target.connection_closed, timeout)
+
+    def wait_for(self, predicate: Callable[[Emulator], bool], timeout: float = 2.0) -> bool:
+        """Wait until `predicate(emulator)` holds (re-checked whenever the server records news)."""
+        return self._tally.wait_for(lambda: predicate(self), timeout)
+
+    def reset(self) -> None:
+        """Forget the requests seen so far (counters, records and `times=` attempts)."""
+        self._tally.reset()
+
+    def _latest(self, timeout: float) -> RequestRecord | None:
+        self._tally.wait_for(lambda: bool(self._tally.records), timeout)
+        return self._tally.records[-1] if self._tally.records else None
+
+
+class _TrackingServer(web.Server):
+    """aiohttp's low-level server, reporting each connection's opening and closing."""
+
+    def __init__(self, handler: Handler, tally: Tally) -> None:
+        super().__init__(handler, access_log=None)
+        self.handler = handler
+        self._tally = tally
+        self._transports: dict[RequestHandler, asyncio.Transport] = {}
+
+    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        self._transports[handler] = transport
+        self._tally.connection_opened(transport)
+
+    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
+        super().connection_lost(handler, exc)
+        transport = self._transports.pop(handler, None)
+        if transport is not None:
+            self._tally.connection_closed(transport)
+
+    def abort_all(self) -> None:
+        """Cut every open connection at once (a stopping server does not wait for streams)."""
+        for transport in list(self._transports.values()):
+            transport.abort()
+
+
+async def _listen(
+    emulator: Emulator, log: Callable[[str], None] | None
+) -> tuple[web.ServerRunner, _TrackingServer]:
+    server = _TrackingServer(Handler(emulator.settings, emulator._tally, log), emulator._tally)
+    runner = web.ServerRunner(server, shutdown_timeout=_SHUTDOWN_GRACE)
+    await runner.setup()
+    site = web.TCPSite(runner, emulator.host, emulator.port, reuse_address=True)
+    await site.start()
+    emulator.port = runner.addresses[0][1]
+    return runner, server
+
+
+async def _close(runner: web.ServerRunner, server: _TrackingServer) -> None:
+    server.abort_all()
+    await server.handler.cancel_all()
+    await runner.cleanup()
+
+
+class _ServerThread:
+    """An emulator served by its own event loop on a daemon thread."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="rxstream-emulator", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(_STARTUP_TIMEOUT):
+            raise RuntimeError("the emulator did not start in time")
+        if self._failure is not None:
+            self._thread.join()
+            raise self._failure
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._main(loop))
+        except BaseException as exc:  # reported to the starting thread
+            self._failure = exc
+            self._ready.set()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._stop = asyncio.Event()
+        runner, server = await _listen(self.emulator, None)
+        self._loop = loop
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await _close(runner, server)
+
+
+@contextlib.contextmanager
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ttft: float = 0.0,
+    tps: float | None = None,
+    ping_interval: float = 5.0,
+    require_api_key: bool = True,
+    api_key: str | None = None,
+) -> Iterator[Emulator]:
+    """Run an emulator on a background thread for the duration of a `with` block.
+
+    Args:
+        port: 0 picks a free port; read it back from `emulator.base_url`.
+        ttft: seconds before the first content event; tps: output tokens per second (None:
+            as fast as possible); both can be overridden per request (`x-emulator-ttft`,
+            `x-emulator-tps`). ping_interval: seconds of silence before a keep-alive `ping`
+            (0 disables them).
+        require_api_key: answer 401 when neither `x-api-key` nor a bearer token is sent;
+            api_key: if given, also reject any other key.
+
+    On exit every open connection is cut and the server stops at once.
+    """
+    emulator = Emulator(
+        host=host, port=port, ttft=ttft, tps=tps, ping_interval=ping_interval,
+        require_api_key=require_api_key, api_key=api_key,
+    )  # fmt: skip
+    thread = _ServerThread(emulator)
+    thread.start()
+    try:
+        yield emulator
+    finally:
+        thread.stop()
+
+
+@contextlib.asynccontextmanager
+async def aserve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ttft: float = 0.0,
+    tps: float | None = None,
+    ping_interval: float = 5.0,
+    require_api_key: bool = True,
+    api_key: str | None = None,
+) -> AsyncIterator[Emulator]:
+    """`serve` for async code (asyncio or trio): the server runs on its own thread all the same.
+
+    Starting and stopping happen in a worker thread, so the caller's loop never blocks.
+    """
+    import anyio
+    import anyio.to_thread
+
+    emulator = Emulator(
+        host=host, port=port, ttft=ttft, tps=tps, ping_interval=ping_interval,
+        require_api_key=require_api_key, api_key=api_key,
+    )  # fmt: skip
+    thread = _ServerThread(emulator)
+    await anyio.to_thread.run_sync(thread.start)
+    try:
+        yield emulator
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(thread.stop)
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def run(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    ttft: float = 0.0,
+    tps: float | None = None,
+    ping_interval: float = 5.0,
+    require_api_key: bool = True,
+    api_key: str | None = None,
+    log: Callable[[str], None] | None = None,
+) -> None:
+    """Serve in the foreground until Ctrl-C (for `rxstream emulator --port N`).
+
+    `log` receives one line per request (never an API key); by default they are printed.
+    """
+    log = log or _print
+    emulator = Emulator(
+        host=host, port=port, ttft=ttft, tps=tps, ping_interval=ping_interval,
+        require_api_key=require_api_key, api_key=api_key,
+    )  # fmt: skip
+
+    async def main() -> None:
+        runner, server = await _listen(emulator, log)
+        if log is not None:
+            log(f"rxstream emulator listening on {emulator.base_url} (Ctrl-C stops it)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await _close(runner, server)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

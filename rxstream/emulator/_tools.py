@@ -1,0 +1,99 @@
+"""Tool use: which tools a request calls, the words around a call, answers to tool results."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ._conversation import Conversation
+from ._wire import encode_json
+
+# Words too common in tool names and descriptions to show that a prompt wants the tool.
+_VAGUE = {
+    "get", "set", "the", "and", "for", "with", "from", "into", "this", "that", "tool", "tools",
+    "fetch", "retrieve", "return", "returns", "current", "given", "using", "use", "value", "data",
+    "information", "info", "specified", "provided", "list", "make", "find", "some", "about",
+    "function", "call", "name", "input", "output", "user", "result", "results", "based", "when",
+}  # fmt: skip
+_MAX_PARALLEL = 3
+
+
+def _stems(text: str) -> set[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)
+    words = (w.lower() for w in re.split(r"[\W_]+", spaced))
+    return {w[:5] for w in words if len(w) >= 4 and w not in _VAGUE}
+
+
+def _score(tool: dict[str, Any], prompt: set[str]) -> int:
+    name_hits = len(_stems(str(tool.get("name", ""))) & prompt)
+    description_hits = len(_stems(str(tool.get("description", ""))) & prompt)
+    return 2 * name_hits + description_hits
+
+
+def tools_to_call(body: dict[str, Any], conversation: Conversation) -> list[dict[str, Any]]:
+    """The tools the reply calls, best match first; empty when it answers in text."""
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and "name" in t]
+    choice = body.get("tool_choice") or {"type": "auto"}
+    kind = choice.get("type", "auto") if isinstance(choice, dict) else "auto"
+    if not tools or kind == "none":
+        return []
+    if kind == "tool":
+        return [t for t in tools if t["name"] == choice.get("name")][:1]
+    turn = conversation.last_user
+    prompt = _stems(turn.text)
+    scored = sorted(
+        ((score, i, t) for i, t in enumerate(tools) if (score := _score(t, prompt)) >= 2),
+        key=lambda item: (-item[0], item[1]),
+    )
+    if turn.tool_results and not turn.text.strip() and kind == "auto":
+        return []  # a tool just answered: now the model speaks
+    chosen = [t for _, _, t in scored]
+    if kind == "any" and not chosen:
+        chosen = tools[:1]
+    parallel = isinstance(choice, dict) and not choice.get("disable_parallel_tool_use", False)
+    return chosen[:_MAX_PARALLEL] if parallel else chosen[:1]
+
+
+def preamble(tools: list[dict[str, Any]], topic: str) -> str:
+    """The short sentence the model says before calling tools."""
+    names = [f"`{t['name']}`" for t in tools]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+    noun = "tool" if len(names) == 1 else "tools"
+    return f"I'll look into {topic} using the {listed} {noun}."
+
+
+def _first_string(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for item in value.values():
+            if isinstance(item, str) and item:
+                return item
+    return None
+
+
+def answer_tool_results(conversation: Conversation) -> str:
+    """A reply that reports what the tools in the latest user turn returned."""
+    sentences = []
+    for result in conversation.last_user.tool_results:
+        call = conversation.tool_call(result.tool_use_id)
+        name = call.name if call else "tool"
+        subject = _first_string(call.input) if call else None
+        text = " ".join(result.text.split()) or "(no output)"
+        if len(text) > 300:
+            text = text[:297] + "..."
+        if result.is_error:
+            sentences.append(f"The {name} tool reported an error: {text.rstrip('.')}.")
+        elif subject:
+            sentences.append(f"According to {name}, the result for {subject} is: {text}")
+        else:
+            sentences.append(f"According to {name}, the result is: {text}")
+    closing = (
+        "I wasn't able to finish that step — would you like me to try something else?"
+        if any(r.is_error for r in conversation.last_user.tool_results)
+        else "Let me know if you'd like anything else."
+    )
+    return "\n\n".join([*sentences, closing])
+
+
+def describe_call(tool: dict[str, Any], tool_input: dict[str, Any]) -> str:
+    """One line for the thinking block about the call being made."""
+    return f"I'll call {tool['name']} with {encode_json(tool_input)}."
