@@ -12,12 +12,15 @@ from ._events import SignatureEvent as SignatureEvent
 from ._events import StreamEvent as StreamEvent
 from ._events import TextEvent as TextEvent
 from ._events import ThinkingEvent as ThinkingEvent
+from ._raw import AsyncStream as AsyncStream
+from ._raw import Stream as Stream
 from ._stream import MessageStream as MessageStream
 from ._stream import MessageStreamManager as MessageStreamManager
 
 __all__ = [
     "AsyncMessageStream",
     "AsyncMessageStreamManager",
+    "AsyncStream",
     "CitationEvent",
     "InputJsonEvent",
     "MessageStream",
@@ -25,6 +28,7 @@ __all__ = [
     "ParsedContentBlockStopEvent",
     "ParsedMessageStopEvent",
     "SignatureEvent",
+    "Stream",
     "StreamEvent",
     "TextEvent",
     "ThinkingEvent",

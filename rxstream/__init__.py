@@ -4,6 +4,10 @@ from ._accumulate import MessageAccumulator as MessageAccumulator
 from ._accumulate import MessageSnapshot as MessageSnapshot
 from ._accumulate import SnapshotEvent as SnapshotEvent
 from ._accumulate import StreamItem as StreamItem
+from ._async_client import AsyncClient as AsyncClient
+from ._client import Client as Client
+from ._client_core import NOT_GIVEN as NOT_GIVEN
+from ._client_core import NotGiven as NotGiven
 from ._decode import aiter_events as aiter_events
 from ._decode import aiter_sse as aiter_sse
 from ._decode import decode_event as decode_event
@@ -18,6 +22,7 @@ from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
 from ._errors import BillingError as BillingError
 from ._errors import ConflictError as ConflictError
+from ._errors import CredentialsError as CredentialsError
 from ._errors import IncompleteStreamError as IncompleteStreamError
 from ._errors import InternalServerError as InternalServerError
 from ._errors import NotFoundError as NotFoundError
@@ -44,21 +49,33 @@ from ._unknown import UnknownValue as UnknownValue
 
 __version__ = "0.1.0"
 
+# The official SDK's client names, so `from anthropic import Anthropic` becomes
+# `from rxstream import Anthropic` and nothing else changes.
+Anthropic = Client
+AsyncAnthropic = AsyncClient
+
 __all__ = [
     *_wire_names,
+    "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "Anthropic",
+    "AsyncAnthropic",
+    "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
     "BillingError",
+    "Client",
     "ConflictError",
+    "CredentialsError",
     "IncompleteStreamError",
     "MessageAccumulator",
     "MessageSnapshot",
     "InternalServerError",
     "NotFoundError",
+    "NotGiven",
     "OverloadedError",
     "PermissionDeniedError",
     "RateLimitError",

@@ -25,14 +25,12 @@ import msgspec
 
 from ._decode import decode_event
 from ._errors import (
-    APIConnectionError,
     APIStatusError,
-    APITimeoutError,
     CredentialsError,
     StreamDecodeError,
-    describe,
     error_class_for_status,
 )
+from ._lifecycle import connection_error as connection_error
 from ._types import Message, MessageStartEvent
 from ._unknown import UnknownValue
 
@@ -415,23 +413,6 @@ def error_from_response(
         request_id=request_id if isinstance(request_id, str) else None,
         response=response,
     )
-
-
-def connection_error(exc: BaseException) -> APIConnectionError:
-    """A transport exception (httpx's or a builtin timeout) as rxstream's `APIConnectionError`."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return APITimeoutError(f"timed out connecting to the server: {describe(exc)}")
-    if isinstance(exc, httpx.ReadTimeout):
-        return APITimeoutError(f"timed out waiting for data from the server: {describe(exc)}")
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return APITimeoutError(f"the request timed out: {describe(exc)}")
-    if isinstance(exc, httpx.ConnectError):
-        return APIConnectionError(f"could not connect to the server: {describe(exc)}")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return APIConnectionError(f"the server closed the connection mid-response: {describe(exc)}")
-    if isinstance(exc, httpx.ReadError):
-        return APIConnectionError(f"reading the response failed: {describe(exc)}")
-    return APIConnectionError(f"connection error: {describe(exc)}")
 
 
 _message_decoder: Final = msgspec.json.Decoder(Message)

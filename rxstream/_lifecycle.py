@@ -24,7 +24,7 @@ from ._errors import (
 )
 from ._types import ErrorEvent, Message, MessageStreamEvent
 
-__all__ = ["StreamLifecycle", "error_from_event", "is_retryable"]
+__all__ = ["StreamLifecycle", "connection_error", "error_from_event", "is_retryable"]
 
 _CONTENT_EVENTS: Final = frozenset({"content_block_start", "content_block_delta"})
 
@@ -104,9 +104,17 @@ class StreamLifecycle:
 
 
 def connection_error(exc: BaseException) -> APIConnectionError:
-    """An httpx (or other transport) exception as rxstream's `APIConnectionError`."""
+    """A transport exception (httpx's or a builtin timeout) as rxstream's `APIConnectionError`."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return APITimeoutError(f"timed out connecting to the server: {describe(exc)}")
+    if isinstance(exc, httpx.ReadTimeout):
+        return APITimeoutError(f"timed out waiting for data from the server: {describe(exc)}")
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return APITimeoutError(f"timed out: {describe(exc)}")
+        return APITimeoutError(f"the request timed out: {describe(exc)}")
+    if isinstance(exc, httpx.ConnectError):
+        return APIConnectionError(f"could not connect to the server: {describe(exc)}")
     if isinstance(exc, httpx.RemoteProtocolError):
-        return APIConnectionError(f"the connection was closed mid-response: {describe(exc)}")
+        return APIConnectionError(f"the server closed the connection mid-response: {describe(exc)}")
+    if isinstance(exc, httpx.ReadError):
+        return APIConnectionError(f"reading the response failed: {describe(exc)}")
     return APIConnectionError(f"connection error: {describe(exc)}")

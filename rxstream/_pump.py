@@ -8,7 +8,6 @@ lives in `_Attempt` and `StreamLifecycle`; the twins differ only in how they wai
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -23,13 +22,14 @@ from typing import Final
 
 import anyio
 
+from ._client_core import retry_delay
 from ._decode import decode_event
 from ._errors import APIError, APITimeoutError
 from ._lifecycle import StreamLifecycle, is_retryable
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 from ._types import MessageStreamEvent
 
-__all__ = ["AsyncEventPump", "AsyncOpened", "EventPump", "Opened", "backoff_delay"]
+__all__ = ["AsyncEventPump", "AsyncOpened", "EventPump", "Opened"]
 
 _NO_CHUNKS: Final[tuple[bytes, ...]] = ()
 
@@ -60,12 +60,6 @@ class AsyncOpened:
     aclose: Callable[[], Awaitable[None]] = _anoop
     request_id: str | None = None
     response: object | None = None
-
-
-def backoff_delay(attempt: int) -> float:
-    """The wait before retry number `attempt` (0-based): min(0.5 * 2**attempt, 8) s, less up
-    to 25 % jitter, as the official SDK waits between attempts."""
-    return min(0.5 * 2.0**attempt, 8.0) * (1.0 - 0.25 * random.random())
 
 
 @dataclass
@@ -195,7 +189,7 @@ class EventPump(_PumpBase):
                 self.close()
                 if not self._may_retry(attempt, number, exc):
                     raise
-                self.sleep(backoff_delay(number))
+                self.sleep(retry_delay(number))
                 number += 1
             finally:
                 self.close()
@@ -276,7 +270,7 @@ class AsyncEventPump(_PumpBase):
                 await self.aclose()
                 if not self._may_retry(attempt, number, exc):
                     raise
-                await anyio.sleep(backoff_delay(number))
+                await anyio.sleep(retry_delay(number))
                 number += 1
             finally:
                 await self.aclose()
