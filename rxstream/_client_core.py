@@ -288,8 +288,24 @@ def build_request(
         url=url,
         headers=headers,
         content=_body_encoder.encode(body),
-        timeout=options.timeout if isinstance(timeout, NotGiven) else timeout,
+        timeout=_stream_timeout(options, timeout) if stream else _call_timeout(options, timeout),
     )
+
+
+def _call_timeout(options: ClientOptions, timeout: TimeoutTypes | NotGiven) -> TimeoutTypes:
+    return options.timeout if isinstance(timeout, NotGiven) else timeout
+
+
+def _stream_timeout(options: ClientOptions, timeout: TimeoutTypes | NotGiven) -> TimeoutTypes:
+    """With an idle timeout, a blocked read of a stream gives up after it (a `ping` is data,
+    so it resets the clock, as the idle timeout promises)."""
+    chosen = _call_timeout(options, timeout)
+    idle = options.idle_timeout
+    if idle is None:
+        return chosen
+    base = httpx.Timeout(chosen)
+    read = idle if base.read is None else min(base.read, idle)
+    return httpx.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
 
 
 def request_for_call(
