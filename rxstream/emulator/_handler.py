@@ -177,6 +177,7 @@ class Handler:
 
         def sent() -> None:
             record.events_sent += 1
+            self._tally.changed()
 
         clean = await write_events(
             writer,
