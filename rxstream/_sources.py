@@ -42,12 +42,23 @@ def _sync_observable(
 
         def run(_: abc.SchedulerBase, __: Any = None) -> None:
             events = iter(pump)
+            escaped: Exception | None = None
             try:
                 for event in events:
                     if disposed:
                         return
-                    observer.on_next(event)
+                    try:
+                        observer.on_next(event)
+                    except Exception as exc:
+                        # Raised by a subscriber that has already unsubscribed (an operator
+                        # passed its own error to an observer without `on_error`, which
+                        # re-raised it): nobody else can report it, so it must escape.
+                        if disposed:
+                            escaped = exc
+                        raise
             except Exception as exc:
+                if exc is escaped:
+                    raise
                 if not disposed:
                     observer.on_error(exc)
             else:
