@@ -72,22 +72,24 @@ class _Attempt:
     max_event_size: int
     decoder: SSEDecoder = field(init=False)
     held: list[MessageStreamEvent] = field(default_factory=list)
+    failed: APIError | None = None
+    """The failure found in the last chunk: raise it once the events before it are out."""
 
     def __post_init__(self) -> None:
         self.decoder = SSEDecoder(max_event_size=self.max_event_size)
 
     def events(self, chunk: bytes) -> list[MessageStreamEvent]:
-        """The events `chunk` completes that may be delivered now."""
+        """The events `chunk` completes that may be delivered now: those before a failure
+        too, however the bytes were chunked (the failure is then left in `failed`)."""
         out: list[MessageStreamEvent] = []
         accept = self.lifecycle.accept
         try:
-            raws = self.decoder.feed(chunk)
+            for raw in self.decoder.feed(chunk):
+                event = decode_event(raw)
+                accept(event)
+                out.append(event)
         except APIError as exc:
-            raise self.lifecycle.failure(exc) from None
-        for raw in raws:
-            event = decode_event(raw)
-            accept(event)
-            out.append(event)
+            self.failed = self.lifecycle.failure(exc)
         if self.hold:
             if not self.lifecycle.content_started:
                 self.held.extend(out)
@@ -98,14 +100,24 @@ class _Attempt:
         return out
 
     def end(self) -> list[MessageStreamEvent]:
-        """The input ended: the last events, or `IncompleteStreamError`."""
+        """The input ended: the last events (then `failed` may be `IncompleteStreamError`)."""
         out: list[MessageStreamEvent] = []
-        for raw in self.decoder.end()[0]:
-            event = decode_event(raw)
-            self.lifecycle.accept(event)
-            out.append(event)
-        self.lifecycle.finish()
+        try:
+            for raw in self.decoder.end()[0]:
+                event = decode_event(raw)
+                self.lifecycle.accept(event)
+                out.append(event)
+            self.lifecycle.finish()
+        except APIError as exc:
+            self.failed = self.lifecycle.failure(exc)
+            if self.hold:
+                return []  # nothing was delivered yet: the attempt may still be retried
         return [*self.held, *out]
+
+    def raise_failure(self) -> None:
+        """Raise the failure found, if any, once the events before it were delivered."""
+        if self.failed is not None:
+            raise self.failed
 
 
 class _PumpBase:
@@ -215,7 +227,9 @@ class EventPump(_PumpBase):
                 elif now > deadline:
                     raise attempt.lifecycle.failure(self._idle_error())
             yield from events
+            attempt.raise_failure()
         yield from attempt.end()
+        attempt.raise_failure()
 
 
 class AsyncEventPump(_PumpBase):
@@ -296,5 +310,7 @@ class AsyncEventPump(_PumpBase):
                 deadline = anyio.current_time() + idle
             for event in events:
                 yield event
+            attempt.raise_failure()
         for event in attempt.end():
             yield event
+        attempt.raise_failure()
