@@ -361,7 +361,15 @@ class MessageAccumulator:
         kind = event.type
         if kind == "content_block_delta":
             assert isinstance(event, ContentBlockDeltaEvent)
-            self._apply_delta(event, event.delta)
+            delta = event.delta
+            # The hot path, one text delta appended to a text block, first and flat.
+            if delta.type == "text_delta" and 0 <= event.index < len(self._blocks):
+                state = self._blocks[event.index]
+                if type(state) is _TextState:
+                    state.text.parts.append(delta.text)
+                    self._snapshot = None
+                    return
+            self._apply_delta(event, delta)
         elif kind == "message_start":
             assert isinstance(event, MessageStartEvent)
             if self._skeleton is not None:
