@@ -95,6 +95,11 @@ class SharedStream(reactivex.Observable[StreamItem]):
             observer.on_next(item)
         except Exception as exc:
             self._remove(observer)
+            if getattr(observer, "is_stopped", False):
+                # It had already ended: an operator in its chain (`map`, ...) passed its
+                # own error on to an observer without `on_error`, which raised it.
+                self._on_subscriber_error(exc)
+                return False
             try:
                 observer.on_error(exc)
             except Exception as again:
