@@ -1,0 +1,200 @@
+"""Differential test: for the same SSE bytes, rxstream's `final_message()` equals the official
+SDK's `MessageStream.get_final_message()` (anthropic 2.13, a dev dependency only).
+
+Both messages are compared as JSON after these normalizations, and no others:
+
+1. A field that is null and a field that is absent mean the same thing. The SDK's
+   `model_dump()` writes every optional field of its models, as null when unset
+   (`caller`, `file_id`, `inference_geo`, `parsed_output`, ...); rxstream leaves out fields
+   whose default is None but writes required-nullable ones (`stop_sequence`,
+   `document_title`) as null. So null-valued keys are dropped on both sides, except inside a
+   tool's `input`, which is the tool's own JSON and must match exactly, nulls included.
+2. `container.expires_at` is compared as a datetime: the SDK parses it and writes it back in
+   its own ISO format; rxstream keeps the string it received.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import anthropic
+import httpx2
+import pytest
+from hypothesis import HealthCheck, given, settings
+from streams import (
+    CITATIONS,
+    TOOL_RESULT_TYPES,
+    RedactedThinking,
+    Stream,
+    Text,
+    Thinking,
+    ToolUse,
+    WholeBlock,
+    chunk_sizes,
+    chunked,
+    server_tool_use,
+    stream_strategy,
+    web_search_result,
+)
+
+import rxstream
+from rxstream import operators as rxo
+
+TOOL_BLOCKS = ("tool_use", "server_tool_use")
+
+
+def normalize(value: Any, *, in_input: bool = False) -> Any:
+    """Drop null-valued keys (not inside tool inputs); read `expires_at` as a datetime."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if item is None and not in_input:
+                continue
+            if key == "expires_at" and not in_input:
+                item = datetime.fromisoformat(item.replace("Z", "+00:00"))
+            inside = in_input or (key == "input" and value.get("type") in TOOL_BLOCKS)
+            out[key] = normalize(item, in_input=inside)
+        return out
+    if isinstance(value, list):
+        return [normalize(item, in_input=in_input) for item in value]
+    return value
+
+
+class SDK:
+    """The official client over httpx2's MockTransport, answering with the bytes given."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        transport = httpx2.MockTransport(self._answer)
+        self.client = anthropic.Anthropic(
+            api_key="test",
+            base_url="http://test",
+            http_client=httpx2.Client(transport=transport),
+            max_retries=0,
+        )
+
+    def _answer(self, request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, content=iter(self.chunks)
+        )
+
+    def final_message(self, chunks: list[bytes]) -> Any:
+        self.chunks = chunks
+        with self.client.messages.stream(
+            model="rxstream-differential",  # not a real model: no deprecation warning, ever
+            max_tokens=1024,
+            messages=[{"role": "user", "content": "Hi"}],
+        ) as stream:
+            message = stream.get_final_message()
+        return normalize(message.model_dump(mode="json", warnings=False))
+
+
+@pytest.fixture(scope="module")
+def sdk() -> Iterator[SDK]:
+    official = SDK()
+    yield official
+    official.client.close()
+
+
+def rxstream_final_message(chunks: list[bytes]) -> Any:
+    out: list[rxstream.Message] = []
+    rxstream.from_sse(chunks).pipe(rxo.final_message()).subscribe(out.append)
+    (message,) = out
+    return normalize(json.loads(rxstream.encode(message)))
+
+
+def assert_same_final_message(sdk: SDK, chunks: list[bytes]) -> None:
+    ours = rxstream_final_message(chunks)
+    assert ours == sdk.final_message(chunks)
+
+
+CASES = {
+    "text": Stream([Text("Hello! How can I help you today?")]),
+    "text_non_ascii": Stream([Text("Grüße, 東京, Ελλάδα, emoji 👩🏽‍💻 and ǅ\u0301", chunk=2)]),
+    "text_control_characters": Stream([Text('line\nnext\r\n\ttab "quoted" \\ \x00\x1f', chunk=1)]),
+    "tool_use": Stream(
+        [Text("Checking."), ToolUse({"location": "San Francisco, CA", "unit": "celsius"})],
+        stop_reason="tool_use",
+    ),
+    "tool_use_nested_values": Stream(
+        [
+            ToolUse(
+                {
+                    "numbers": [0, -1, 2.5, 1e-7, 12345678901234567890, -0.0],
+                    "flags": [True, False, None],
+                    "nested": {"deep": {"deeper": [[], {}, [{}]]}},
+                    "text": 'naïve "quotes" \\ back\\slash \u2028 \U0001f600',
+                },
+                fragment=3,
+            )
+        ]
+    ),
+    "tool_use_empty_input": Stream([ToolUse({}, json_text="", empty_first=True)]),
+    "tool_use_one_char_fragments": Stream([ToolUse({"a": "é", "b": [1, 2]}, fragment=1)]),
+    "thinking_with_signature": Stream([Thinking("Let me think… 2+2=4.", chunk=4), Text("4")]),
+    "redacted_thinking": Stream([RedactedThinking(), Text("ok")]),
+    "citations_of_every_type": Stream(
+        [Text("According to the sources, yes.", chunk=5, citations=list(CITATIONS.values()))]
+    ),
+    "server_tool_use_with_results": Stream(
+        [
+            Text("Let me search."),
+            server_tool_use("weather Paris"),
+            web_search_result(titles=("Météo Paris", "Paris weather", "天气")),
+            Text("It is sunny.", citations=[CITATIONS["web_search_result_location"]]),
+        ]
+    ),
+    "every_tool_result_block": Stream(
+        [
+            WholeBlock({"type": kind, "tool_use_id": f"srvtoolu_{k}", "content": {"n": k}})
+            for k, kind in enumerate(TOOL_RESULT_TYPES)
+        ]
+        + [WholeBlock({"type": "container_upload", "file_id": "file_011CNha8iCJcU1wXNR6q4V8w"})]
+    ),
+    "several_blocks": Stream(
+        [
+            Thinking("Plan: weather for two cities."),
+            Text("Looking up both."),
+            ToolUse({"city": "Paris"}, id="toolu_1"),
+            ToolUse({"city": "Berlin"}, id="toolu_2"),
+        ],
+        stop_reason="tool_use",
+    ),
+    "usage_with_fields_left_out_or_null": Stream(
+        [Text("hi")],
+        delta_usage={
+            "output_tokens": 15,
+            "input_tokens": None,
+            "cache_read_input_tokens": 300,
+            "server_tool_use": {"web_search_requests": 1, "web_fetch_requests": 2},
+        },
+    ),
+    "stop_details_and_container": Stream(
+        [Text("I can't help with that.")],
+        stop_reason="refusal",
+        stop_details={"type": "refusal", "category": "cyber", "explanation": "Policy."},
+        container={"id": "container_011CNha", "expires_at": "2025-06-01T12:05:00.5+00:00"},
+    ),
+    "stop_sequence": Stream([Text("1, 2, 3")], stop_reason="stop_sequence", stop_sequence="4"),
+    "pings_and_crlf": Stream([Text("Pong?"), ToolUse({"x": 1})], ping_every=1, crlf=True),
+    "unknown_block_type": Stream([WholeBlock({"type": "hologram", "frames": [1, 2]}), Text("x")]),
+}
+
+
+@pytest.mark.parametrize("stream", CASES.values(), ids=CASES.keys())
+@pytest.mark.parametrize("size", [1, 7, 4096])
+def test_final_message_matches_the_sdk(sdk, stream, size):
+    assert_same_final_message(sdk, chunked(stream.sse(), size))
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(stream=stream_strategy(), sizes=chunk_sizes())
+def test_final_message_matches_the_sdk_for_generated_streams(sdk, stream, sizes):
+    assert_same_final_message(sdk, chunked(stream.sse(), sizes))
