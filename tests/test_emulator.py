@@ -95,6 +95,13 @@ def client(server: Emulator) -> Iterator[httpx.Client]:
         yield http
 
 
+@pytest.fixture
+def sdk(server: Emulator) -> Iterator[anthropic.Anthropic]:
+    """The official SDK pointed at the emulator (it retries twice by default)."""
+    with anthropic.Anthropic(base_url=server.base_url, api_key="test") as official:
+        yield official
+
+
 def post(
     client: httpx.Client, body: Any, fault: str | None = None, **headers: str
 ) -> httpx.Response:
@@ -331,8 +338,9 @@ def test_times_fails_only_the_first_n_requests_with_that_header(
     assert [r.attempt for r in server.records] == [1, 2, 3, 1]
 
 
-def test_sdk_retries_through_an_overload_and_succeeds(server: Emulator) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="test", max_retries=2)
+def test_sdk_retries_through_an_overload_and_succeeds(
+    server: Emulator, sdk: anthropic.Anthropic
+) -> None:
     fault = "status=529;times=1;retry-after-ms=1"
     message = sdk.messages.create(
         model="m", max_tokens=50, messages=[{"role": "user", "content": "What is 2+2?"}],
@@ -530,8 +538,7 @@ def test_all_lists_the_public_names_each_with_a_docstring() -> None:
 # --- the official SDK as a client ----------------------------------------------------------------
 
 
-def test_sdk_streams_text_and_gets_the_final_message(server: Emulator) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="test")
+def test_sdk_streams_text_and_gets_the_final_message(sdk: anthropic.Anthropic) -> None:
     prompt: list[anthropic.types.MessageParam] = [
         {"role": "user", "content": "Write a haiku about autumn"}
     ]
@@ -544,8 +551,7 @@ def test_sdk_streams_text_and_gets_the_final_message(server: Emulator) -> None:
     assert final.usage.output_tokens == len(re.findall(r"\S+", text))
 
 
-def test_sdk_assembles_tool_use_and_thinking(server: Emulator) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="test")
+def test_sdk_assembles_tool_use_and_thinking(sdk: anthropic.Anthropic) -> None:
     tools = [{
         "name": "get_weather",
         "description": "Get the current weather in a given location",

@@ -18,6 +18,7 @@ from ._stream import BodyWriter, Pacing, write_events
 from ._validate import request_problem
 from ._wire import encode_json, error_body, make_id, status_for_error_type
 
+_MAX_BODY_BYTES = 32 * 1024 * 1024
 _SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
 
 
@@ -130,11 +131,13 @@ class Handler:
                 self._log(f"{request.method} {request.path} -> {record.status}{shown}")
 
     async def _respond(self, request: web.BaseRequest, record: RequestRecord) -> web.StreamResponse:
-        raw = await request.read()
+        raw = await request.content.read()  # no 1 MiB cap: the API takes up to 32 MB
         request_id = make_id("req", hashlib.sha256(raw).hexdigest() + request.path)
         try:
             if request.method != "POST" or request.path.rstrip("/") != "/v1/messages":
                 raise _Rejection(404, "not_found_error", f"Not found: {request.path}")
+            if len(raw) > _MAX_BODY_BYTES:
+                raise _Rejection(413, "request_too_large", "Request exceeds the maximum size")
             _check_key(request, self._settings)
             try:
                 faults = parse_faults(record.fault)

@@ -91,12 +91,27 @@ def _string(name: str, schema: dict[str, Any], prompt: str) -> str:
     return found
 
 
+def _number_near(name: str, prompt: str) -> float | None:
+    """A number written next to the property's name: "2 passengers", "limit: 5"."""
+    for word in _words(name):
+        if len(word) < 3:
+            continue
+        stem = re.escape(word[:5])
+        before = re.search(rf"(-?\d+(?:\.\d+)?)\s+{stem}", prompt, re.IGNORECASE)
+        after = re.search(rf"\b{stem}\w*\s*(?:[:=]|of|is)?\s*(-?\d+(?:\.\d+)?)", prompt, re.I)
+        if match := before or after:
+            return float(match.group(1))
+    return None
+
+
 def _number(name: str, schema: dict[str, Any], prompt: str, integral: bool) -> int | float:
     low, high = schema.get("minimum"), schema.get("maximum")
     value: float = 1.0 if integral else 1.5
-    match = _NUMBER.search(prompt) if _words(name) & _COUNT_WORDS else None
-    if match:
-        value = float(match.group())
+    found = _number_near(name, prompt)
+    if found is None and _words(name) & _COUNT_WORDS and (match := _NUMBER.search(prompt)):
+        found = float(match.group())
+    if found is not None:
+        value = found
     if isinstance(low, int | float) and value < low:
         value = float(low)
     if isinstance(high, int | float) and value > high:

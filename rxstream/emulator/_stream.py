@@ -14,6 +14,7 @@ from ._wire import error_body, sse_frame
 
 _PING = sse_frame({"type": "ping"})
 _DRAIN_POLL = 0.001
+_FLUSH_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class Pacing:
 
 
 class BodyWriter:
-    """Writes a prepared response's body: whole frames, or one byte per write when trickling."""
+    """Writes a prepared response's body: queued frames go out together when the stream is
+    about to wait (or the queue is large), one byte per write when trickling."""
 
     def __init__(
         self, response: web.StreamResponse, request: web.BaseRequest, trickle: bool
@@ -38,20 +40,34 @@ class BodyWriter:
         self._response = response
         self._transport = request.transport
         self._trickle = trickle
+        self._pending = bytearray()
         self._loop = asyncio.get_running_loop()
         self.last_write = self._loop.time()
 
-    async def write(self, data: bytes) -> None:
+    def queue(self, data: bytes) -> None:
+        self._pending += data
+
+    async def flush(self) -> None:
+        data, self._pending = bytes(self._pending), bytearray()
         if self._trickle:
             for i in range(len(data)):
                 await self._response.write(data[i : i + 1])
                 await asyncio.sleep(0)
-        else:
+        elif data:
             await self._response.write(data)
         self.last_write = self._loop.time()
 
+    async def write(self, data: bytes) -> None:
+        self.queue(data)
+        await self.flush()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
     async def idle_until(self, due: float, ping_interval: float) -> None:
-        """Wait for `due` (loop time), sending a `ping` whenever the line was quiet too long."""
+        """Flush, then wait for `due` (loop time), pinging whenever the line was quiet too long."""
+        await self.flush()
         while (now := self._loop.time()) < due:
             next_ping = self.last_write + ping_interval
             if ping_interval > 0 and next_ping < due:
@@ -62,6 +78,7 @@ class BodyWriter:
 
     async def abort(self) -> None:
         """Cut the connection once what was written has reached the socket (no terminator)."""
+        await self.flush()
         transport = self._transport
         if transport is None:
             return
@@ -89,6 +106,7 @@ async def write_events(
     tokens = 0
     for position in range(len(events) + 1):
         if faults.stall is not None and position == faults.after:
+            await writer.flush()
             await asyncio.sleep(faults.stall)  # silence: no pings either
             shift += faults.stall
         if faults.error is not None and position == faults.after:
@@ -101,15 +119,19 @@ async def write_events(
         if faults.drop_mid == position:
             if position < len(events):
                 frame = sse_frame(events[position][0])
-                await writer.write(frame[: len(frame) // 2])
+                writer.queue(frame[: len(frame) // 2])
             await writer.abort()
             return False
         if faults.end == position or position == len(events):
+            await writer.flush()
             return True
         if position >= 2:  # after message_start and the first ping, the model "generates"
             tokens += events[position][1]
             due = start + shift + pacing.generation_time(tokens)
-            await writer.idle_until(due, pacing.ping_interval)
-        await writer.write(sse_frame(events[position][0]))
+            if due > loop.time():
+                await writer.idle_until(due, pacing.ping_interval)
+        writer.queue(sse_frame(events[position][0]))
         on_event()
+        if writer.pending >= _FLUSH_BYTES:
+            await writer.flush()
     return True
