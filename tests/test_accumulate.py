@@ -472,3 +472,10 @@ def test_invalid_tool_json_raises_at_block_stop_naming_block_tool_and_offset(tex
         f"invalid input JSON for tool 'lookup_city' (block 1) at offset {offset}: {reason}"
     )
     assert caught.value.offset == offset
+
+
+def test_tool_input_is_the_blocks_empty_object_until_a_character_arrives():
+    events = Stream([ToolUse({"a": 1}, empty_first=True)]).events()
+    accumulator = accumulate(events[:4])  # start, ping, block start, the empty fragment
+    assert events[3]["delta"] == {"type": "input_json_delta", "partial_json": ""}
+    assert accumulator.message().content[0].input == {}

@@ -231,6 +231,14 @@ def test_an_in_stream_error_event_reaches_on_error_as_its_class(error_type, expe
     assert error.partial_message.content[0].text == "Bonjou"
 
 
+@pytest.mark.parametrize("size", [1, 13, 1 << 20])
+def test_the_events_before_an_error_are_delivered_however_the_bytes_are_chunked(size):
+    events = [*STREAM.events()[:7], error_event("overloaded_error")]
+    recorder = Recorder().subscribe_to(rxstream.from_sse(chunked(sse(events), size)))
+    assert [e.type for e in recorder.events] == [e["type"] for e in events[:7]]
+    assert isinstance(recorder.errors[0], OverloadedError)
+
+
 def test_an_error_before_message_start_has_no_partial_message():
     recorder = Recorder().subscribe_to(rxstream.from_sse([sse([error_event("overloaded_error")])]))
     (error,) = recorder.errors
