@@ -332,7 +332,7 @@ def test_times_fails_only_the_first_n_requests_with_that_header(
 ) -> None:
     statuses = [post(client, VALID, "status=429;times=2").status_code for _ in range(3)]
     assert statuses == [429, 429, 200]
-    assert post(client, VALID, "status=429;times=2;message=x").status_code == 429
+    assert post(client, VALID, X_Emulator_Fault="status=429;times=2;message=x").status_code == 429
     assert server.requests["status=429;times=2"] == 3
     assert server.requests_total == 4
     assert [r.attempt for r in server.records] == [1, 2, 3, 1]

@@ -55,12 +55,13 @@ _GREETING = re.compile(
 )
 _COUNT = re.compile(r"(?i)\bcount (?:from (\d+) )?(?:up )?to (\d+|\w+)")
 _COUNT_DOWN = re.compile(r"(?i)\bcount ?down from (\d+)")
-_CAPITAL = re.compile(r"(?i)\bcapital (?:city )?of (?:the )?([a-z .'-]+?)\s*(?:[?.!]|$)")
+_CAPITAL = re.compile(r"(?i)\bcapital (?:city )?of (the )?([a-z .'-]+?)\s*(?:[?.!]|$)")
 _ECHO = re.compile(
     r"(?is)^\s*(?:please )?(?:repeat after me\s*:?|(?:say|echo)\s*:|(?:say|echo)\s+(?=[\"“']))"
     r"\s*(.+?)\s*$"
 )
 _MATHS = re.compile(r"(?i)\b(?:what is|what's|calculate|compute|evaluate|solve|how much is)\b|=")
+_CREATIVE = re.compile(r"(?i)\b(?:story|essay|poem|haiku|article|write|paragraphs?)\b")
 _SMALL_TALK = (
     (
         re.compile(r"(?i)^\W*(?:thanks|thank you)\b"),
@@ -112,12 +113,12 @@ def _capital(text: str) -> str | None:
     match = _CAPITAL.search(text)
     if match is None:
         return None
-    country = match.group(1).strip()
+    country = match.group(2).strip()
     capital = _CAPITALS.get(country.lower())
     if capital is None:
         return f"I'm not certain of the capital of {country}, so I'd rather not guess."
     shown = country.upper() if len(country) <= 3 else country.title()
-    article = "the " if len(country) <= 3 else ""
+    article = "the " if match.group(1) or len(country) <= 3 else ""
     return f"The capital of {article}{shown} is {capital}".rstrip(".") + "."
 
 
@@ -146,6 +147,8 @@ def short_answer(conversation: Conversation) -> str | None:
     echo = _ECHO.match(text)
     if echo:
         return echo.group(1).strip("\"'“”")
+    if _CREATIVE.search(text):
+        return None  # "a story about 9-5 life" is not arithmetic
     counted = _count(text)
     if counted:
         return counted

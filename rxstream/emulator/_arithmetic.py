@@ -21,6 +21,7 @@ _WORDS = (
 _EXPRESSION = re.compile(
     r"[-(]*\s*\d+(?:\.\d+)?(?:\s*\)*\s*(?:\*\*|[-+*/%])\s*[-(]*\s*\d+(?:\.\d+)?)+\s*\)*"
 )
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s+(\d+(?:\.\d+)?)")
 _PIECE = re.compile(r"\d+(?:\.\d+)?|\*\*|[-+*/%()]")
 _BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Add: operator.add,
@@ -88,7 +89,12 @@ def show_expression(expression: str) -> str:
 
 
 def answer_arithmetic(text: str) -> str | None:
-    """`"What is 2+2?"` → `"2 + 2 = 4."`; None when the prompt holds no expression."""
+    """`"What is 2+2?"` → `"2 + 2 = 4."`, `"15% of 80"` → `"15% of 80 is 12."`; else None."""
+    percent = _PERCENT.search(text)
+    if percent:
+        share, whole = float(percent.group(1)), float(percent.group(2))
+        value = format_number(share * whole / 100)
+        return f"{percent.group(1)}% of {percent.group(2)} is {value}."
     expression = find_expression(text)
     if expression is None:
         return None

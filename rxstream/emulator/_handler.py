@@ -124,7 +124,8 @@ class Handler:
         finally:
             if task is not None:
                 self._running.discard(task)
-            record.status = response.status if response is not None else None
+            if response is not None:
+                record.status = response.status
             self._tally.changed()
             if self._log is not None:
                 shown = f" fault={record.fault!r}" if record.fault else ""
@@ -176,6 +177,7 @@ class Handler:
     ) -> web.StreamResponse:
         response = web.StreamResponse(headers={**_SSE_HEADERS, "request-id": composed.request_id})
         await response.prepare(request)
+        record.status = response.status
         writer = BodyWriter(response, request, faults.trickle)
 
         def sent() -> None:
@@ -215,6 +217,7 @@ class Handler:
         )
         response.content_length = len(body)
         await response.prepare(request)
+        record.status = response.status
         writer = BodyWriter(response, request, faults.trickle)
         if faults.drop is not None or faults.drop_mid is not None or faults.end is not None:
             await writer.write(body[: len(body) // 2])

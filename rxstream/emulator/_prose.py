@@ -32,6 +32,7 @@ _TOPIC_MARKERS = (
     ),
     re.compile(r"(?i)\b(?:on|for|explain|describe|summari[sz]e)\s+(.+)"),
 )
+_WHY_HOW = re.compile(r"(?i)^(?:why|how)\b.{0,120}\?$")
 _HOW_TO = re.compile(r"(?i)^\W*how (?:do|can|should|would) (?:i|you|we|one)\s+(.+)|\bhow to\s+(.+)")
 _LEADING_FILLER = re.compile(
     r"(?i)^\W*(?:(?:please|can you|could you|would you|will you|tell me|write|give me|i want|"
@@ -171,8 +172,14 @@ def overview(text: str) -> str:
     rng = random.Random(text)
     topic = topic_of(text)
     count = paragraphs_wanted(text, 2)
+    question = " ".join(text.split())
+    opening = (
+        f'Here is a concise answer to "{question}"'
+        if _WHY_HOW.match(question)
+        else f"Here is a concise overview of {topic}"
+    )
     first = (
-        f"Here is a concise overview of {topic}. At its core, the subject is about understanding "
+        f"{opening}. At its core, the subject is about understanding "
         "how the pieces fit together and why they matter. Most discussions start with the "
         "fundamentals — the key ideas, the vocabulary and the common misconceptions."
     )

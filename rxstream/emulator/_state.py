@@ -62,10 +62,10 @@ class Tally:
         self, connection: object, method: str, path: str, headers: dict[str, str]
     ) -> RequestRecord:
         """Record a new request on `connection` (already closed if the server lost it)."""
-        fault = headers.get("x-emulator-fault", "")
         kept = {
             k.lower(): ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()
         }
+        fault = kept.get("x-emulator-fault", "")
         with self._changed:
             self.requests[fault] += 1
             number = len(self.records) + 1
