@@ -93,8 +93,8 @@ def answer_arithmetic(text: str) -> str | None:
     percent = _PERCENT.search(text)
     if percent:
         share, whole = float(percent.group(1)), float(percent.group(2))
-        value = format_number(share * whole / 100)
-        return f"{percent.group(1)}% of {percent.group(2)} is {value}."
+        part = format_number(share * whole / 100)
+        return f"{percent.group(1)}% of {percent.group(2)} is {part}."
     expression = find_expression(text)
     if expression is None:
         return None
