@@ -43,8 +43,6 @@ arrival time and whether its connection has closed (`wait_closed()` waits for th
 The emulator imports nothing else from rxstream: only the standard library and aiohttp.
 """
 
-from ._faults import Faults as Faults
-from ._faults import parse_faults as parse_faults
 from ._message import reply_text_for as reply_text_for
 from ._server import Emulator as Emulator
 from ._server import aserve as aserve
@@ -54,10 +52,8 @@ from ._state import RequestRecord as RequestRecord
 
 __all__ = [
     "Emulator",
-    "Faults",
     "RequestRecord",
     "aserve",
-    "parse_faults",
     "reply_text_for",
     "run",
     "serve",
