@@ -7,6 +7,7 @@ lives in `_Attempt` and `StreamLifecycle`; the twins differ only in how they wai
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import (
@@ -277,8 +278,11 @@ class AsyncEventPump(_PumpBase):
                 opened = await self.open()
                 self._opened = None
                 attempt = self._new_attempt(opened.request_id, opened.response)
-                async for event in self._read(attempt, opened.chunks):
-                    yield event
+                # Closed explicitly: when the consumer stops early, the inner generator is
+                # otherwise left to the garbage collector, outside its event loop (trio warns).
+                async with contextlib.aclosing(self._read(attempt, opened.chunks)) as events:
+                    async for event in events:
+                        yield event
                 return
             except APIError as exc:
                 await self.aclose()
@@ -291,7 +295,7 @@ class AsyncEventPump(_PumpBase):
 
     async def _read(
         self, attempt: _Attempt, chunks: AsyncIterator[bytes]
-    ) -> AsyncIterator[MessageStreamEvent]:
+    ) -> AsyncGenerator[MessageStreamEvent, None]:
         idle = self.idle_timeout
         deadline = anyio.current_time() + idle if idle is not None else math.inf
         while True:
