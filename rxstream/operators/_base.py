@@ -45,18 +45,26 @@ class _Downstream(abc.ObserverBase[_B]):
 
 def event_operator(
     make_handler: Callable[[abc.ObserverBase[_B]], EventHandler],
+    *,
+    can_fail: bool = True,
 ) -> Operator[_B]:
     """An operator whose subscriptions each get fresh state from `make_handler(observer)`:
     an `on_next` for the events, and an optional `on_completed` run before completion.
 
     An exception raised by the handler itself (invalid tool JSON, an event that cannot
     apply) ends the subscription with `on_error`, as the Rx contract wants; one raised by
-    the downstream observer's `on_next` propagates upstream unchanged."""
+    the downstream observer's `on_next` propagates upstream unchanged. Handlers that only
+    read events and emit pass `can_fail=False`, which spares two calls per event."""
 
     def operator(source: reactivex.Observable[StreamItem]) -> reactivex.Observable[_B]:
         def subscribe(
             observer: abc.ObserverBase[_B], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
+            if not can_fail:
+                handle, _ = make_handler(observer)
+                return source.subscribe(
+                    handle, observer.on_error, observer.on_completed, scheduler=scheduler
+                )
             downstream = _Downstream(observer)
             handle, before_completed = make_handler(downstream)
             upstream = SingleAssignmentDisposable()

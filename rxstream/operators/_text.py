@@ -33,7 +33,7 @@ def text_deltas() -> Operator[str]:
 
         return on_next, None
 
-    return event_operator(handler)
+    return event_operator(handler, can_fail=False)
 
 
 def thinking_deltas() -> Operator[str]:
@@ -54,7 +54,7 @@ def thinking_deltas() -> Operator[str]:
 
         return on_next, None
 
-    return event_operator(handler)
+    return event_operator(handler, can_fail=False)
 
 
 def citations() -> Operator[Citation]:
@@ -67,7 +67,7 @@ def citations() -> Operator[Citation]:
 
         return on_next, None
 
-    return event_operator(handler)
+    return event_operator(handler, can_fail=False)
 
 
 def coalesce_text(interval: float, scheduler: abc.SchedulerBase | None = None) -> Operator[str]:
