@@ -417,21 +417,23 @@ def test_trickle_writes_one_byte_per_chunk_with_the_same_events(
 
 
 def test_stall_goes_silent_without_pings_then_resumes(client: httpx.Client) -> None:
+    started = time.monotonic()
     arrivals = timed_events(client, request_body("Hi"), x_emulator_fault="stall=0.3;after=3",
                             x_emulator_ping_interval="0.05")  # fmt: skip
-    assert [n for _, n in arrivals].count("ping") == 1
-    assert arrivals[3][0] - arrivals[2][0] >= 0.28
+    assert [n for _, n in arrivals].count("ping") == 1  # six would have come in 0.3 s
+    assert arrivals[3][0] - started >= 0.3
     assert arrivals[-1][1] == "message_stop"
 
 
 def test_pings_keep_an_idle_stream_alive_before_the_first_token(client: httpx.Client) -> None:
+    started = time.monotonic()
     arrivals = timed_events(client, request_body("Hi"), x_emulator_ttft="0.25",
                             x_emulator_ping_interval="0.05")  # fmt: skip
     first_block = next(i for i, (_, n) in enumerate(arrivals) if n == "content_block_start")
     assert [n for _, n in arrivals[:2]] == ["message_start", "ping"]
     assert {n for _, n in arrivals[2:first_block]} == {"ping"}
-    assert first_block >= 5
-    assert arrivals[first_block][0] - arrivals[0][0] >= 0.24
+    assert first_block >= 4
+    assert arrivals[first_block][0] - started >= 0.25
 
 
 def test_tokens_per_second_paces_the_stream(client: httpx.Client) -> None:
