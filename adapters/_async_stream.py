@@ -13,6 +13,7 @@ import reactivex
 from rxstream._accumulate import StreamItem
 from rxstream._errors import APIError
 from rxstream._pump import AsyncEventPump, AsyncOpened
+from rxstream._sources import opened_async_response
 from rxstream._types import Message
 
 from ._core import StreamCore, text_of
@@ -154,12 +155,6 @@ class AsyncMessageStream:
         return self._core.request_id
 
 
-def _opened(response: httpx.Response) -> AsyncOpened:
-    return AsyncOpened(
-        response.aiter_bytes(), response.aclose, response.headers.get("request-id"), response
-    )
-
-
 class AsyncMessageStreamManager:
     """What `AsyncClient.messages.stream(...)` returns: `async with` sends the request and
     gives the `AsyncMessageStream`; leaving closes the connection."""
@@ -178,7 +173,7 @@ class AsyncMessageStreamManager:
 
     async def __aenter__(self) -> AsyncMessageStream:
         async def open_source() -> AsyncOpened:
-            return _opened(await self._open_response())
+            return opened_async_response(await self._open_response())
 
         pump = AsyncEventPump(
             open_source, retries=self._stream_retries, idle_timeout=self._idle_timeout

@@ -19,6 +19,7 @@ from rxstream._client_core import connection_error
 from rxstream._decode import aiter_events, iter_events
 from rxstream._errors import APIError, IncompleteStreamError
 from rxstream._lifecycle import error_from_event
+from rxstream._sources import finish_async_chunks
 from rxstream._types import ErrorEvent, MessageStopEvent, MessageStreamEvent
 
 __all__ = ["AsyncStream", "Stream"]
@@ -169,11 +170,12 @@ async def _aevents(
             raise _incomplete(progress)
     finally:
         progress.finished = True
-        # Shielded, so that a cancelled task still releases its connection.
+        # Shielded, so that a cancelled task still releases its connection. The response
+        # first: then httpx's generators can be made to end here, not in the collector.
         with anyio.CancelScope(shield=True):
-            await _aclose(events)
-            await _aclose(chunks)
             await response.aclose()
+            await finish_async_chunks(chunks)
+            await _aclose(events)
 
 
 class AsyncStream(Generic[T]):

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import anyio
 import httpx
 import reactivex
 from reactivex import abc
@@ -25,7 +26,14 @@ from ._types import MessageStreamEvent
 if TYPE_CHECKING:
     import trio
 
-__all__ = ["from_async_response", "from_async_sse", "from_response", "from_sse"]
+__all__ = [
+    "finish_async_chunks",
+    "from_async_response",
+    "from_async_sse",
+    "from_response",
+    "from_sse",
+    "opened_async_response",
+]
 
 ByteSource: TypeAlias = Iterable[bytes] | Callable[[], Iterable[bytes]]
 AsyncByteSource: TypeAlias = AsyncIterable[bytes] | Callable[[], AsyncIterable[bytes]]
@@ -236,10 +244,34 @@ def from_async_response(
     """The async twin of `from_response`."""
 
     async def open_source() -> AsyncOpened:
-        response = await open_response()
-        chunks: AsyncIterator[bytes] = response.aiter_bytes()
-        return AsyncOpened(chunks, response.aclose, response.headers.get("request-id"), response)
+        return opened_async_response(await open_response())
 
     return _async_observable(
         lambda: AsyncEventPump(open_source, retries=retries, idle_timeout=idle_timeout)
     )
+
+
+def opened_async_response(response: httpx.Response) -> AsyncOpened:
+    """An async streaming response as a pump's source: closing it closes the response, then
+    lets httpx's generators behind `aiter_bytes()` end (see `finish_async_chunks`)."""
+    chunks: AsyncIterator[bytes] = response.aiter_bytes()
+
+    async def aclose() -> None:
+        await response.aclose()
+        await finish_async_chunks(chunks)
+
+    return AsyncOpened(chunks, aclose, response.headers.get("request-id"), response)
+
+
+async def finish_async_chunks(chunks: AsyncIterator[bytes]) -> None:
+    """Make the generators behind a closed response's `aiter_bytes()` end now, in this task.
+
+    httpx and httpcore do not close their own async generators when a response is closed
+    mid-body (encode/httpx#3777): the garbage collector finalizes them later, outside the event
+    loop, and trio warns. Resumed once under a cancelled scope, each raises out and ends.
+    Call it only once the response is closed: nothing more is read.
+    """
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        with contextlib.suppress(Exception):  # the read fails, or the body was already read
+            await anext(chunks)
