@@ -46,6 +46,7 @@ _TRAILING_FILLER = re.compile(
 def topic_of(text: str) -> str:
     """What a prompt is about, in its own words (`"essay on the history of Rome"` → that)."""
     text = " ".join(text.split())
+    text = re.split(r"(?<=[?.!])\s", text, maxsplit=1)[0]  # the first sentence says it
     for marker in _TOPIC_MARKERS:
         match = marker.search(text)
         if match:
