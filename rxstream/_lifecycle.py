@@ -71,7 +71,9 @@ class StreamLifecycle:
 
     def accept(self, event: MessageStreamEvent) -> None:
         """Apply one event; raise the error it stands for, if it is an `error` event."""
-        if isinstance(event, ErrorEvent):
+        # `type() is`, not isinstance: a failed isinstance against a msgspec Struct class
+        # costs ~200 ns, paid on every event.
+        if type(event) is ErrorEvent:
             raise self.failure(error_from_event(event, self.request_id))
         if event.type in _CONTENT_EVENTS:
             self.content_started = True
