@@ -8,7 +8,7 @@ from typing import Any, Final, TypeVar
 import msgspec
 
 from ._errors import StreamDecodeError
-from ._sse import DEFAULT_MAX_EVENT_SIZE, RawEvent, ServerSentEvent, SSEDecoder
+from ._sse import DEFAULT_MAX_EVENT_SIZE, EventRun, RawEvent, ServerSentEvent, SSEDecoder
 from ._types import (
     CitationsDelta,
     ContentBlock,
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _event_decoder: Final = msgspec.json.Decoder(_KnownEvent)
+_decode_known: Final = _event_decoder.decode
 _json_decoder: Final = msgspec.json.Decoder()
 
 # What msgspec raises for bytes that are not JSON: malformed or truncated input, invalid UTF-8
@@ -265,16 +266,35 @@ def iter_events(
     completeness (a `message_stop`) is the accumulator's concern, not this function's.
     """
     decoder = SSEDecoder(max_event_size=max_event_size)
-    decode = _event_decoder.decode
     for chunk in chunks:
-        for raw in decoder.feed(chunk):
-            try:
-                event = decode(raw[1])
-            except _NOT_JSON:
-                event = decode_event(raw)
-            yield event
+        items = decoder.feed_runs(chunk)
+        if items:
+            events, error = _decode_items(items)
+            yield from events
+            if error is not None:
+                raise error
     for raw in decoder.end()[0]:
         yield decode_event(raw)
+
+
+def _decode_items(
+    items: list[RawEvent | EventRun],
+) -> tuple[list[MessageStreamEvent], StreamDecodeError | None]:
+    """The events of one chunk; at a bad one, those before it and the error."""
+    events: list[MessageStreamEvent] = []
+    try:
+        for item in items:
+            if isinstance(item, EventRun):
+                try:  # a run at once, in C; a failure redoes it one event at a time
+                    events.extend(list(map(_decode_known, item.data)))
+                except _NOT_JSON:
+                    for raw in item.raw_events():
+                        events.append(decode_event(raw))
+            else:
+                events.append(decode_event(item))
+    except StreamDecodeError as exc:
+        return events, exc
+    return events, None
 
 
 async def aiter_events(
@@ -285,8 +305,13 @@ async def aiter_events(
     iterator = aiter(chunks)
     try:
         async for chunk in iterator:
-            for raw in decoder.feed(chunk):
-                yield decode_event(raw)
+            items = decoder.feed_runs(chunk)
+            if items:
+                events, error = _decode_items(items)
+                for event in events:
+                    yield event
+                if error is not None:
+                    raise error
     finally:
         await _aclose(iterator)
     for raw in decoder.end()[0]:

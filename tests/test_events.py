@@ -4,6 +4,8 @@ fails with an error that says where, and every value encodes back to the JSON it
 from __future__ import annotations
 
 import json
+import pickle
+import re
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -691,6 +693,28 @@ def test_unknown_values_keep_wire_type_and_raw_json():
     assert delta.data == {"type": "mystery_delta", "bits": "0101"}
 
 
+def test_unknown_values_compare_hash_and_pickle_by_class_wire_type_and_raw():
+    delta = UnknownDelta("mystery_delta", UNKNOWN_DELTA)
+    assert delta == UnknownDelta("mystery_delta", UNKNOWN_DELTA)
+    assert delta != UnknownBlock("mystery_delta", UNKNOWN_DELTA)
+    assert delta != UnknownDelta("other", UNKNOWN_DELTA)
+    assert len({delta, UnknownDelta("mystery_delta", UNKNOWN_DELTA)}) == 1
+    assert pickle.loads(pickle.dumps(delta)) == delta
+
+
+def test_unknown_value_repr_shows_the_start_of_the_raw_json():
+    short = UnknownEvent("x", b'{"type":"x"}')
+    assert repr(short) == "UnknownEvent(wire_type='x', raw=b'{\"type\":\"x\"}')"
+    long = repr(UnknownEvent("x", b"[" + b"1," * 100 + b"1]"))
+    assert long.endswith("...')")
+    assert len(long) < 130
+
+
+def test_encode_refuses_values_that_are_not_wire_values():
+    with pytest.raises(NotImplementedError, match="cannot encode object"):
+        encode(object())
+
+
 def test_unknown_values_are_immutable():
     value = UnknownEvent("x", b"{}")
     with pytest.raises(AttributeError):
@@ -744,6 +768,42 @@ def test_invalid_json_in_a_known_event_names_event_ordinal_offset_and_payload(
     assert f"at byte {offset}" in message
     assert caught.value.offset == offset
     assert 'data starts b\'{"type":"content_block_delta","index":0,' in message
+
+
+@pytest.mark.parametrize("chunk_size", [None, 4096, 1])
+def test_invalid_json_among_events_of_the_api_shape_names_the_event(chunk_size: int | None):
+    good = sse_bytes(WIRE[:3])
+    bad = b"event: content_block_delta\ndata: {not json}\n\n"
+    stream = good + bad + sse_bytes(WIRE[3:6])
+    seen: list[Any] = []
+    with pytest.raises(StreamDecodeError) as caught:
+        seen.extend(iter_events([stream] if chunk_size is None else chunked(stream, chunk_size)))
+    assert seen == EXPECTED[:3]
+    assert f"event #4 'content_block_delta' at byte {len(good)}" in str(caught.value)
+    assert caught.value.offset == len(good)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 4096, 1])
+def test_unknown_event_among_events_of_the_api_shape(chunk_size: int | None):
+    stream = sse_bytes(WIRE[:3]) + b"event: telemetry\ndata: <b>hi</b>\n\n" + sse_bytes(WIRE[3:])
+    events = list(iter_events([stream] if chunk_size is None else chunked(stream, chunk_size)))
+    assert events == [*EXPECTED[:3], UnknownEvent("telemetry", b"<b>hi</b>"), *EXPECTED[3:]]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(b"[1, 2]", "event #1 at byte 0 is not a JSON object", id="array"),
+        pytest.param(
+            b'{"index": 0}',
+            "event #1 at byte 0 has neither an event name nor a JSON `type`",
+            id="no_type",
+        ),
+    ],
+)
+def test_unnamed_event_that_cannot_be_typed_is_an_error(data: bytes, message: str):
+    with pytest.raises(StreamDecodeError, match=re.escape(message)):
+        list(iter_events([b"data: " + data + b"\n\n"]))
 
 
 def test_invalid_json_in_an_unnamed_event_is_an_error():
@@ -949,6 +1009,15 @@ async def test_aiter_sse_yields_what_iter_sse_yields():
     ]
     assert list(iter_sse(chunked(stream, 1))) == expected
     assert [e async for e in aiter_sse(achunks(chunked(stream, 1)))] == expected
+
+
+@pytest.mark.anyio
+async def test_async_twins_dispatch_an_event_closed_by_a_final_cr():
+    stream = b'event: message_stop\ndata: {"type":"message_stop"}\r\r'
+    assert [e async for e in aiter_events(achunks([stream]))] == [MessageStopEvent()]
+    assert [e async for e in aiter_sse(achunks([stream]))] == [
+        ServerSentEvent(event="message_stop", data='{"type":"message_stop"}')
+    ]
 
 
 @pytest.mark.anyio

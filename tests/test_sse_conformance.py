@@ -214,6 +214,25 @@ def test_events_carry_ordinal_and_the_offset_where_they_start(chunk_size: int | 
     ]
 
 
+@pytest.mark.parametrize("chunk_size", [None, 60, 7])
+def test_events_of_the_api_shape_carry_ordinal_offset_id_and_retry(chunk_size: int | None):
+    # Runs of `event:` + `data:` events take a faster path than other events.
+    head = b"id: 7\nretry: 30\ndata: 0\n\n"
+    api = [b'event: e%d\ndata: {"n": %d}\n\n' % (i, i) for i in range(1, 6)]
+    decoder = SSEDecoder()
+    raws = decoder.feed(head)
+    raws += [raw for chunk in chunked(b"".join(api), chunk_size) for raw in decoder.feed(chunk)]
+    starts = [len(head) + sum(map(len, api[:i])) for i in range(5)]
+    assert raws == [
+        (None, b"0", 1, 0, "7", 30),
+        *[
+            (b"e%d" % i, b'{"n": %d}' % i, i + 1, start, "7", 30)
+            for i, start in zip(range(1, 6), starts, strict=True)
+        ],
+    ]
+    assert decoder.events_dispatched == 6
+
+
 def test_offsets_count_crlf_as_one_byte():
     decoder = SSEDecoder()
     raws = decoder.feed(b"data: 1\r\n\r\ndata: 2\r\n\r\n")

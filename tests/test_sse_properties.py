@@ -113,6 +113,7 @@ def test_every_chunking_yields_the_same_typed_events(data: st.DataObject):
     chunks = data.draw(chunkings(stream))
     events = list(iter_events(chunks))
     assert events == list(iter_events([stream]))
+    assert raw_events(chunks) == raw_events([stream])  # ordinals and offsets too
     assert "".join(e.delta.text for e in events if e.type == "content_block_delta") == "".join(
         texts
     )
