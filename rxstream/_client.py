@@ -13,6 +13,7 @@ import reactivex
 from ._client_core import (
     DEFAULT_LIMITS,
     DEFAULT_MAX_RETRIES,
+    EXCERPT_SIZE,
     NOT_GIVEN,
     ClientOptions,
     MessageCreateParams,
@@ -23,9 +24,11 @@ from ._client_core import (
     connection_error,
     decode_message,
     error_from_response,
+    is_event_stream,
+    not_an_event_stream,
     request_for_call,
 )
-from ._errors import APIStatusError
+from ._errors import APIStatusError, StreamDecodeError
 from ._sources import from_response
 from ._types import Message, MessageStreamEvent
 from .adapters._raw import Stream
@@ -125,12 +128,27 @@ class Client:
                 self._sleep(delay)
                 continue
             if response.is_success:
+                if stream and not is_event_stream(response.headers):
+                    raise self._not_an_event_stream(response)
                 return response
             delay = budget.next_delay(response.status_code, response.headers)
             if delay is None:
                 raise self._status_error(response)
             response.close()
             self._sleep(delay)
+
+    def _not_an_event_stream(self, response: httpx.Response) -> StreamDecodeError:
+        excerpt = b""
+        try:
+            for chunk in response.iter_bytes():
+                excerpt += chunk
+                if len(excerpt) > EXCERPT_SIZE:
+                    break  # enough to show; the rest is never read
+        except httpx.TransportError:
+            pass  # the status and the content type still say what went wrong
+        finally:
+            response.close()
+        return not_an_event_stream(response.status_code, response.headers, excerpt)
 
     def _status_error(self, response: httpx.Response) -> APIStatusError:
         try:

@@ -431,6 +431,34 @@ def error_from_response(
     )
 
 
+_EVENT_STREAM: Final = "text/event-stream"
+EXCERPT_SIZE: Final = 256
+"""How much of a body that is not an event stream to show in the error."""
+
+
+def is_event_stream(headers: Mapping[str, str]) -> bool:
+    """Whether a 2xx answer to a streaming request may be read as an event stream: its
+    content type is `text/event-stream`, or missing (some proxies drop it)."""
+    value = _header(headers, "content-type")
+    return not value or value.partition(";")[0].strip().lower() == _EVENT_STREAM
+
+
+def not_an_event_stream(
+    status: int, headers: Mapping[str, str], excerpt: bytes
+) -> StreamDecodeError:
+    """The error for a 2xx answer to a streaming request that is not an event stream (an HTML
+    page from a proxy or a captive portal, a JSON body): it names the status, the content
+    type, and shows the start of the body."""
+    kind = _header(headers, "content-type")
+    shown = excerpt[:EXCERPT_SIZE].decode("utf-8", "replace")
+    more = "..." if len(excerpt) > EXCERPT_SIZE else ""
+    return StreamDecodeError(
+        f"expected an event stream (text/event-stream), but the server answered {status} "
+        f"with content-type {kind!r}; the body starts {shown!r}{more}",
+        request_id=_header(headers, "request-id"),
+    )
+
+
 _message_decoder: Final = msgspec.json.Decoder(Message)
 
 
