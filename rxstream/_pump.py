@@ -16,15 +16,17 @@ from collections.abc import (
     Awaitable,
     Callable,
     Generator,
+    Iterable,
     Iterator,
 )
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Final
 
 import anyio
 
 from ._client_core import retry_delay
-from ._decode import decode_event
+from ._decode import _NOT_JSON, _event_decoder, decode_event
 from ._errors import APIError, APITimeoutError
 from ._lifecycle import StreamLifecycle, is_retryable
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
@@ -32,6 +34,8 @@ from ._types import MessageStreamEvent
 
 __all__ = ["AsyncEventPump", "AsyncOpened", "EventPump", "Opened"]
 
+_decode_known: Final = _event_decoder.decode
+_data: Final = itemgetter(1)  # a raw event's data
 _NO_CHUNKS: Final[tuple[bytes, ...]] = ()
 
 
@@ -83,12 +87,17 @@ class _Attempt:
         """The events `chunk` completes that may be delivered now: those before a failure
         too, however the bytes were chunked (the failure is then left in `failed`)."""
         out: list[MessageStreamEvent] = []
+        append = out.append
         accept = self.lifecycle.accept
         try:
-            for raw in self.decoder.feed(chunk):
-                event = decode_event(raw)
+            raws = self.decoder.feed(chunk)
+            try:  # the chunk's events at once, in C; a failure redoes them one at a time
+                decoded: Iterable[MessageStreamEvent] = list(map(_decode_known, map(_data, raws)))
+            except _NOT_JSON:
+                decoded = map(decode_event, raws)  # lazily: stops at the bad one
+            for event in decoded:
                 accept(event)
-                out.append(event)
+                append(event)
         except APIError as exc:
             self.failed = self.lifecycle.failure(exc)
         if self.hold:
