@@ -267,7 +267,7 @@ def iter_events(
     """
     decoder = SSEDecoder(max_event_size=max_event_size)
     for chunk in chunks:
-        items = decoder.feed_runs(chunk)
+        items = decoder._feed_runs(chunk)
         if items:
             events, error = _decode_items(items)
             yield from events
@@ -305,7 +305,7 @@ async def aiter_events(
     iterator = aiter(chunks)
     try:
         async for chunk in iterator:
-            items = decoder.feed_runs(chunk)
+            items = decoder._feed_runs(chunk)
             if items:
                 events, error = _decode_items(items)
                 for event in events:

@@ -135,13 +135,13 @@ class SSEDecoder:
         Raises `StreamDecodeError` when an event passes `max_event_size`; the events that
         chunk completed before it are returned first, and the error is raised by the next call.
         """
-        out = self.feed_runs(chunk)
+        out = self._feed_runs(chunk)
         last = out[-1] if out else None
         if isinstance(last, EventRun):  # only ever the last
             out[-1:] = last.raw_events()
         return cast(list[RawEvent], out)
 
-    def feed_runs(self, chunk: bytes) -> list[RawEvent | EventRun]:
+    def _feed_runs(self, chunk: bytes) -> list[RawEvent | EventRun]:
         """`feed`, with runs of events of the API's shape left as `EventRun`s."""
         if self._error is not None:
             raise self._error
