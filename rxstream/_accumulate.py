@@ -8,6 +8,7 @@ up to those marks, once, on first access.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, Final, Literal, Protocol, TypeAlias
 
 import msgspec
@@ -135,22 +136,35 @@ class _ThinkingState:
 
 
 class _ToolState:
-    """A tool_use / server_tool_use block whose input streams as JSON fragments."""
+    """A tool_use / server_tool_use block whose input streams as JSON fragments.
 
-    __slots__ = ("final", "fragments", "parser", "start")
+    Fragments are only kept as they arrive; the incremental parser catches up with them
+    when a partial value is asked for (still O(n) in all), so a consumer that never reads
+    partial values never pays for them: the complete input is then parsed once, in C.
+    """
+
+    __slots__ = ("_parsed", "final", "fragments", "parser", "start")
 
     def __init__(self, start: ToolUseBlock | ServerToolUseBlock) -> None:
         self.start = start
         self.fragments: list[str] = []
         self.parser = PartialJSONParser()
+        self._parsed = 0  # how many fragments the parser has been fed
         self.final: ToolUseBlock | ServerToolUseBlock | None = None
 
     def feed(self, fragment: str) -> None:
         self.fragments.append(fragment)
-        self.parser.feed(fragment)
 
     def mark(self) -> int:
         return len(self.fragments)
+
+    def _parser_now(self) -> PartialJSONParser:
+        """The parser, fed every fragment so far."""
+        parser, fragments = self.parser, self.fragments
+        if self._parsed < len(fragments):
+            parser.feed("".join(fragments[self._parsed :]))
+            self._parsed = len(fragments)
+        return parser
 
     def input_at(self, mark: int) -> Any:
         """The input as it stood after `mark` fragments (complete once the block stopped)."""
@@ -159,7 +173,8 @@ class _ToolState:
         # Until a character arrives (the API's first fragment is often ""), the input is
         # the block's own (`{}`), not the parser's "nothing yet" (None).
         if mark == len(self.fragments):
-            return self.parser.partial() if self.parser.consumed else self.start.input
+            parser = self._parser_now()
+            return parser.partial() if parser.consumed else self.start.input
         text = "".join(self.fragments[:mark])
         if not text:
             return self.start.input
@@ -183,7 +198,7 @@ class _ToolState:
     def stop(self, index: int) -> None:
         if self.fragments:
             try:
-                value = self.parser.finish()
+                value = self._complete_input()
             except JSONSyntaxError as exc:
                 raise StreamDecodeError(
                     f"invalid input JSON for tool {self.start.name!r} (block {index}) at "
@@ -193,6 +208,26 @@ class _ToolState:
             self.final = msgspec.structs.replace(self.start, input=value)
         else:
             self.final = self.start
+
+    def _complete_input(self) -> Any:
+        """The whole input, validated strictly: `PartialJSONParser.finish()`'s result, taken
+        from `json.loads` when the parser is behind (it agrees on every valid input)."""
+        if self._parsed == len(self.fragments):
+            return self.parser.finish()
+        text = "".join(self.fragments)
+        if not text.strip(_JSON_WHITESPACE):
+            return {}  # an empty input, as the parser has it
+        try:
+            return json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            return self._parser_now().finish()  # raises with the parser's offset and reason
+
+
+_JSON_WHITESPACE: Final = " \t\n\r"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 class _WholeState:
