@@ -455,17 +455,19 @@ class MessageAccumulator:
         if self._skeleton is None:
             raise _bad(event, "arrived before message_start")
         state = self._state(event, event.index)
-        if isinstance(delta, TextDelta) and isinstance(state, _TextState):
+        # `type() is`, not isinstance: each failed isinstance against a msgspec Struct class
+        # costs ~200 ns.
+        if type(delta) is TextDelta and type(state) is _TextState:
             state.text.parts.append(delta.text)
-        elif isinstance(delta, InputJSONDelta) and isinstance(state, _ToolState):
+        elif type(delta) is InputJSONDelta and type(state) is _ToolState:
             if state.final is not None:
                 raise _bad(event, f"an input_json_delta for block {event.index}, which had stopped")
             state.feed(delta.partial_json)
-        elif isinstance(delta, ThinkingDelta) and isinstance(state, _ThinkingState):
+        elif type(delta) is ThinkingDelta and type(state) is _ThinkingState:
             state.thinking.parts.append(delta.thinking)
-        elif isinstance(delta, SignatureDelta) and isinstance(state, _ThinkingState):
+        elif type(delta) is SignatureDelta and type(state) is _ThinkingState:
             state.signature = delta.signature
-        elif isinstance(delta, CitationsDelta) and isinstance(state, _TextState):
+        elif type(delta) is CitationsDelta and type(state) is _TextState:
             state.citations.append(delta.citation)
         elif delta.type == "unknown":
             return
