@@ -10,6 +10,7 @@ whether a connection was left with a request in flight (a leak).
 from __future__ import annotations
 
 import itertools
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from rxstream import (
     RateLimitError,
     RequestTooLargeError,
 )
+from rxstream._client_core import DEFAULT_LIMITS, DEFAULT_TIMEOUT
 from rxstream.emulator import Emulator, RequestRecord
 
 KEY = "sk-ant-reliability-faults"
@@ -214,6 +216,16 @@ async def async_observe(client: AsyncClient, headers: dict[str, str], outcome: O
         outcome.final = accumulated(events)
 
 
+# What `Client()` builds for itself, but with one TLS context for every test: creating one
+# costs ~60 ms, most of a test's time here (loopback is plain HTTP anyway).
+HTTP: dict[str, Any] = {
+    "verify": ssl.create_default_context(),
+    "timeout": DEFAULT_TIMEOUT,
+    "limits": DEFAULT_LIMITS,
+    "follow_redirects": True,
+}
+
+
 def read(
     way: str,
     emulator: Emulator,
@@ -234,21 +246,24 @@ def read(
     started = time.monotonic()
     loop, _, interface = way.partition("-")
     if loop == "sync":
-        with Client(**settings) as client:
+        with httpx.Client(**HTTP) as http, Client(http_client=http, **settings) as client:
             reader = sync_stream if interface == "stream" else sync_observe
             reader(client, headers, outcome)
             outcome.elapsed = time.monotonic() - started
             settle(emulator, run, outcome, expect_closed)
-            outcome.in_flight = busy_connections(client._http)
+            outcome.in_flight = busy_connections(http)
         return outcome
 
     async def main() -> None:
-        async with AsyncClient(**settings) as client:
+        async with (
+            httpx.AsyncClient(**HTTP) as http,
+            AsyncClient(http_client=http, **settings) as client,
+        ):
             reader = async_stream if interface == "stream" else async_observe
             await reader(client, headers, outcome)
             outcome.elapsed = time.monotonic() - started
             await anyio.to_thread.run_sync(settle, emulator, run, outcome, expect_closed)
-            outcome.in_flight = busy_connections(client._http)
+            outcome.in_flight = busy_connections(http)
 
     anyio.run(main, backend=loop)
     return outcome
