@@ -16,17 +16,15 @@ from collections.abc import (
     Awaitable,
     Callable,
     Generator,
-    Iterable,
     Iterator,
 )
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Final
 
 import anyio
 
 from ._client_core import retry_delay
-from ._decode import _NOT_JSON, _event_decoder, decode_event
+from ._decode import _decode_items, decode_event
 from ._errors import APIError, APITimeoutError
 from ._lifecycle import StreamLifecycle, is_retryable
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
@@ -34,8 +32,6 @@ from ._types import MessageStreamEvent
 
 __all__ = ["AsyncEventPump", "AsyncOpened", "EventPump", "Opened"]
 
-_decode_known: Final = _event_decoder.decode
-_data: Final = itemgetter(1)  # a raw event's data
 _NO_CHUNKS: Final[tuple[bytes, ...]] = ()
 
 
@@ -90,14 +86,14 @@ class _Attempt:
         append = out.append
         accept = self.lifecycle.accept
         try:
-            raws = self.decoder.feed(chunk)
-            try:  # the chunk's events at once, in C; a failure redoes them one at a time
-                decoded: Iterable[MessageStreamEvent] = list(map(_decode_known, map(_data, raws)))
-            except _NOT_JSON:
-                decoded = map(decode_event, raws)  # lazily: stops at the bad one
-            for event in decoded:
-                accept(event)
-                append(event)
+            items = self.decoder._feed_runs(chunk)
+            if items:  # decoded as iter_events does: runs of events at once, in C
+                decoded, error = _decode_items(items)
+                for event in decoded:
+                    accept(event)
+                    append(event)
+                if error is not None:
+                    raise error
         except APIError as exc:
             self.failed = self.lifecycle.failure(exc)
         if self.hold:
