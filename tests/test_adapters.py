@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -398,7 +397,6 @@ def test_leaving_the_context_early_closes_the_connection_without_reading_the_res
 ):
     chunks = CountingChunks(LONG)
     server = serve(Reply(chunks=chunks, delay=0.01))
-    started = time.monotonic()
     raised = pytest.raises(KeyError) if leave == "exception" else contextlib.nullcontext()
     with raised, client.messages.stream(**PARAMS) as s:
         for event in s:
@@ -407,8 +405,7 @@ def test_leaving_the_context_early_closes_the_connection_without_reading_the_res
                     raise KeyError("the caller's own error")
                 break
     assert server.seen[0].closed.wait(1)
-    assert time.monotonic() - started < 1
-    assert chunks.sent < 20 < len(chunks)
+    assert chunks.sent < len(chunks) // 4  # the rest was never sent
 
 
 def test_get_final_message_after_an_early_close_raises_but_the_snapshot_stays(serve, client):

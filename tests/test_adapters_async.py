@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -329,18 +328,16 @@ async def test_leaving_the_context_early_closes_the_connection_without_reading_t
 ):
     chunks = CountingChunks(LONG)
     server = serve(Reply(chunks=chunks, delay=0.01))
-    started = time.monotonic()
     async with client() as c:
         async with c.messages.stream(**PARAMS) as s:
             async for event in s:
                 if event.type == "text":
                     break
         assert server.seen[0].closed.wait(1)
-        assert time.monotonic() - started < 1
         with pytest.raises(RuntimeError, match="before message_stop"):
             await s.get_final_message()
         assert s.current_message_snapshot.content[0].text == "word "
-    assert chunks.sent < 20 < len(chunks)
+    assert chunks.sent < len(chunks) // 4  # the rest was never sent
 
 
 async def test_cancelling_the_reading_task_closes_the_connection(serve, client):
@@ -355,7 +352,7 @@ async def test_cancelling_the_reading_task_closes_the_connection(serve, client):
         assert server.seen[0].closed.wait(1)
         assert read
         assert s.current_message_snapshot.content[0].text == "".join(read)
-    assert chunks.sent < 30 < len(chunks)
+    assert chunks.sent < len(chunks) // 4  # the rest was never sent
 
 
 async def test_cancelling_a_task_group_mid_stream_closes_every_connection(serve, client):
