@@ -94,25 +94,32 @@ class SharedStream(reactivex.Observable[StreamItem]):
         try:
             observer.on_next(item)
         except Exception as exc:
-            self._remove(observer)
-            if getattr(observer, "is_stopped", False):
-                # It had already ended: an operator in its chain (`map`, ...) passed its
-                # own error on to an observer without `on_error`, which raised it.
-                self._on_subscriber_error(exc)
-                return False
-            try:
-                observer.on_error(exc)
-            except Exception as again:
-                self._on_subscriber_error(again)
+            self._drop(observer, exc)
             return False
         return True
+
+    def _drop(self, observer: abc.ObserverBase[StreamItem], exc: Exception) -> None:
+        """Remove `observer`, whose `on_next` raised `exc`, and report it."""
+        self._remove(observer)
+        if getattr(observer, "is_stopped", False):
+            # It had already ended: an operator in its chain (`map`, ...) passed its
+            # own error on to an observer without `on_error`, which raised it.
+            self._on_subscriber_error(exc)
+            return
+        try:
+            observer.on_error(exc)
+        except Exception as again:
+            self._on_subscriber_error(again)
 
     def _on_next(self, event: MessageStreamEvent) -> None:
         with self._lock:
             if self._feed is not None:
                 self._feed(event)
-            for observer in self._observers:
-                self._deliver(observer, event)
+            for observer in self._observers:  # the hot loop: no call but on_next
+                try:
+                    observer.on_next(event)
+                except Exception as exc:
+                    self._drop(observer, exc)
 
     def _finish(self, error: Exception | None) -> None:
         with self._lock:
