@@ -71,6 +71,7 @@ class AsyncMessageStream:
         self._core = StreamCore(pump)
         self._source = pump.__aiter__()
         self._lock = anyio.Lock()
+        self._closed = False
 
     async def _pull(self, wanted: int) -> bool:
         """Make the log longer than `wanted`; False once the stream has ended."""
@@ -78,15 +79,22 @@ class AsyncMessageStream:
         async with self._lock:
             if len(core.log) > wanted:
                 return True  # another reader pulled while this one waited
-            while not core.done and len(core.log) <= wanted:
-                try:
-                    event = await self._source.__anext__()
-                except StopAsyncIteration:
-                    core.finish()
-                except APIError as exc:
-                    raise core.fail(exc) from None
-                else:
-                    core.record(event)
+            try:
+                while not core.done and len(core.log) <= wanted:
+                    try:
+                        event = await self._source.__anext__()
+                    except StopAsyncIteration:
+                        core.finish()
+                    except APIError as exc:
+                        if not self._closed:
+                            raise core.fail(exc) from None
+                        # close() from another task cut the read short: the stream just ends
+                    else:
+                        core.record(event)
+            finally:
+                if self._closed:  # close() left the generator to the task inside it
+                    with anyio.CancelScope(shield=True):
+                        await self._source.aclose()
             return len(core.log) > wanted
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
@@ -114,11 +122,14 @@ class AsyncMessageStream:
         await self.close()
 
     async def close(self) -> None:
-        """Close the connection now, without reading the rest."""
+        """Close the connection now, without reading the rest. Safe from another task than
+        the one reading: that one's iteration then ends as if the stream had."""
+        self._closed = True
+        self._core.finish()
         with anyio.CancelScope(shield=True):
             await self._pump.aclose()
-            await self._source.aclose()
-        self._core.finish()
+            if not self._lock.locked():
+                await self._source.aclose()  # else the task reading it closes it (see _pull)
 
     aclose = close
 

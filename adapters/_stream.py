@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import inspect
+from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
 
 import httpx
@@ -11,7 +12,7 @@ import reactivex
 from rxstream._accumulate import StreamItem
 from rxstream._errors import APIError
 from rxstream._pump import EventPump, Opened
-from rxstream._types import Message
+from rxstream._types import Message, MessageStreamEvent
 
 from ._core import StreamCore, text_of
 from ._events import StreamEvent
@@ -30,7 +31,8 @@ class MessageStream:
     def __init__(self, pump: EventPump) -> None:
         self._pump = pump
         self._core = StreamCore(pump)
-        self._source = iter(pump)
+        self._source: Generator[MessageStreamEvent, None, None] = iter(pump)
+        self._closed = False
 
     def _pull(self) -> bool:
         """Pull one wire event into the log; False once the stream has ended."""
@@ -43,7 +45,12 @@ class MessageStream:
             core.finish()
             return False
         except APIError as exc:
-            raise core.fail(exc) from None
+            if not self._closed:
+                raise core.fail(exc) from None
+            return False  # close() from another thread cut the read short: the stream ends
+        finally:
+            if self._closed:  # close() left the generator to the thread inside it
+                self._source.close()
         core.record(event)
         return True
 
@@ -84,10 +91,13 @@ class MessageStream:
         self.close()
 
     def close(self) -> None:
-        """Close the connection now, without reading the rest."""
-        self._pump.close()
-        self._source.close()
+        """Close the connection now, without reading the rest. Safe from another thread than
+        the one reading: that one's iteration then ends as if the stream had."""
+        self._closed = True
         self._core.finish()
+        self._pump.close()
+        if inspect.getgeneratorstate(self._source) != inspect.GEN_RUNNING:
+            self._source.close()  # else the thread reading it closes it (see _pull)
 
     def until_done(self) -> None:
         """Read the stream to its end; raises the error it ended with, if any."""
