@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -301,6 +302,19 @@ def test_close_stops_reading_and_ends_iteration(serve, client):
         assert server.seen[0].closed.wait(1)
         rest = list(events)
     assert all(e.type != "message_stop" for e in rest)
+
+
+def test_close_from_another_thread_ends_the_readers_iteration(serve, client):
+    server = serve(Reply(chunks=CountingChunks(LONG), delay=0.01))
+    with client.messages.stream(**PARAMS) as s:
+        closer = threading.Timer(0.2, s.close)
+        closer.start()
+        texts = list(s.text_stream)  # ends when the other thread closes: no error
+        closer.join()
+        assert server.seen[0].closed.wait(1)
+        assert 0 < len("".join(texts)) < len(LONG.blocks[0].text)
+        with pytest.raises(RuntimeError, match="before message_stop"):
+            s.get_final_message()
 
 
 # --- beyond the SDK: several consumers of one stream ----------------------------------------

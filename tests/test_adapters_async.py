@@ -259,6 +259,25 @@ async def test_close_stops_reading_and_ends_iteration(method, serve, client):
     assert all(e.type != "message_stop" for e in rest)
 
 
+async def test_close_from_another_task_ends_the_readers_iteration(serve, client):
+    server = serve(Reply(chunks=CountingChunks(LONG), delay=0.01))
+    texts: list[str] = []
+    async with client() as c, c.messages.stream(**PARAMS) as s:
+
+        async def read() -> None:
+            async for text in s.text_stream:  # ends when the other task closes: no error
+                texts.append(text)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(read)
+            await anyio.sleep(0.2)
+            await s.close()
+        assert server.seen[0].closed.wait(1)
+        assert 0 < len("".join(texts)) < len(LONG.blocks[0].text)
+        with pytest.raises(RuntimeError, match="before message_stop"):
+            await s.get_final_message()
+
+
 # --- beyond the SDK -------------------------------------------------------------------------
 
 
