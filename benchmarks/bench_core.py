@@ -1,0 +1,303 @@
+"""The reactive core: sources and operators over the same bytes as the wire benchmarks.
+
+Run: `.venv/bin/pytest benchmarks -p no:cacheprovider --benchmark-only` (all benchmarks, the
+ratios printed at the end; see conftest.py), or `.venv/bin/pytest benchmarks/bench_core.py
+-p no:cacheprovider --benchmark-only` for these alone.
+
+(a) `from_sse` + `text_deltas()` against `iter_events` alone, 20,000 text deltas (~2.5 MB) in
+    4 KiB chunks: within 2x.
+(b) `snapshots()` over 10k and 50k text deltas, reading each snapshot's cheap fields: the time
+    ratio stays linear (<= 6 for 5x the deltas).
+(c) A ~200 KB tool input in 8-byte `input_json_delta` fragments: `tool_inputs()` without and
+    with reading `.partial` at every delta, against the SDK's `messages.stream()` on the same
+    bytes (which re-parses the whole buffer per delta: one round only, ~30-45 s).
+(d) Fan-out: a SharedStream with 1 and with 101 subscribers; the cost per extra subscriber per
+    event is (t101 - t1) / (100 x events): the "fanout_extra" line gives those deliveries per
+    second (its inverse is the cost of one), and the benchmark JSON has it in nanoseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import httpx2
+import pytest
+from conftest import CHUNK, MODEL, RATIOS, TIMINGS, Timing, WireStream, chunked, sse_event
+from conftest import message_start as message_start_event
+from conftest import text_reply as text_reply_bytes
+
+import rxstream
+from rxstream import operators as rxo
+
+RATIOS.extend(
+    [
+        (
+            "time from_sse + text_deltas() vs iter_events",
+            "text_deltas",
+            "iter_events",
+            False,
+            "<= 2x",
+            lambda r: r <= 2,
+        ),
+        (
+            "time snapshots() 50k vs 10k deltas",
+            "snapshots_50k",
+            "snapshots_10k",
+            False,
+            "<= 6x",
+            lambda r: r <= 6,
+        ),
+        (
+            "speed tool_inputs() vs SDK, 200 KB input",
+            "sdk_tool_input",
+            "tool_inputs",
+            False,
+            ">= 200x",
+            lambda r: r >= 200,
+        ),
+        (
+            "speed tool_inputs() reading .partial per delta vs SDK",
+            "sdk_tool_input",
+            "tool_inputs_partial",
+            False,
+            ">= 50x",
+            lambda r: r >= 50,
+        ),
+        (
+            "time fan-out 101 vs 1 subscribers (one request for 101 beats 101 requests)",
+            "fanout_101",
+            "fanout_1",
+            False,
+            "< 101x",
+            lambda r: r < 101,
+        ),
+    ]
+)
+
+
+class Counter:
+    """The cheapest subscriber: counts what it receives."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def on_next(self, _: Any) -> None:
+        self.n += 1
+
+
+# --- (a) from_sse + text_deltas() vs iter_events -------------------------------------------
+
+
+def iter_events_count(chunks: list[bytes]) -> int:
+    n = 0
+    for _ in rxstream.iter_events(chunks):
+        n += 1
+    return n
+
+
+def text_deltas_count(chunks: list[bytes]) -> int:
+    counter = Counter()
+    rxstream.from_sse(chunks).pipe(rxo.text_deltas()).subscribe(counter.on_next)
+    return counter.n
+
+
+def test_iter_events_alone(benchmark, text_stream: WireStream, record):
+    assert benchmark(iter_events_count, text_stream.chunks) == text_stream.events
+    record("iter_events", text_stream.events)
+
+
+def test_from_sse_text_deltas(benchmark, text_stream: WireStream, record):
+    assert benchmark(text_deltas_count, text_stream.chunks) == text_stream.events - 6
+    record("text_deltas", text_stream.events)
+
+
+# --- (b) snapshots() scales linearly ---------------------------------------------------------
+
+
+def text_chunks(deltas: int) -> list[bytes]:
+    rnd = random.Random(deltas)
+    words = ["stream", "token", "naïve", "数据", "reply", "🎉", "value", "café"]
+    texts = [" " + " ".join(rnd.choices(words, k=rnd.randint(1, 4))) for _ in range(deltas)]
+    return chunked(text_reply_bytes(texts), CHUNK)
+
+
+def touch_snapshots(chunks: list[bytes]) -> int:
+    seen = 0
+
+    def on_next(snapshot: rxstream.MessageSnapshot) -> None:
+        nonlocal seen
+        _ = (snapshot.id, snapshot.stop_reason, snapshot.usage.output_tokens, snapshot.complete)
+        seen += 1
+
+    rxstream.from_sse(chunks).pipe(rxo.snapshots()).subscribe(on_next)
+    return seen
+
+
+@pytest.mark.parametrize("deltas", [10_000, 50_000], ids=["10k", "50k"])
+def test_snapshots_over_text_deltas(benchmark, record, deltas):
+    chunks = text_chunks(deltas)
+    assert benchmark.pedantic(touch_snapshots, args=(chunks,), rounds=5, warmup_rounds=1) == (
+        deltas + 5  # every event but the ping
+    )
+    record(f"snapshots_{deltas // 1000}k", deltas + 6)
+
+
+# --- (c) a 200 KB tool input in 8-byte fragments ---------------------------------------------
+
+FRAGMENT = 8
+
+
+def tool_input(size: int = 200_000, seed: int = 8) -> str:
+    """A bulk-edit style input: records of nested objects, arrays, code strings, numbers."""
+    rnd = random.Random(seed)
+    words = ["alpha", "beta", "naïve", "café", "数据", "résumé", "value"]
+    records: list[object] = []
+    length = 0
+    while length < size:
+        n = len(records)
+        record = {
+            "id": n,
+            "path": f"src/pkg_{n % 17}/module_{n}.py",
+            "title": " ".join(rnd.choices(words, k=rnd.randint(3, 8))),
+            "score": round(rnd.uniform(-1000, 1000), 4),
+            "done": rnd.random() < 0.5,
+            "owner": None if rnd.random() < 0.3 else {"name": rnd.choice(words), "uid": n * 7},
+            "tags": rnd.choices(words, k=rnd.randint(0, 4)),
+            "content": f'def f_{n}():\n    return "{rnd.choice(words)}"  # {rnd.random():.3f}\n',
+        }
+        records.append(record)
+        length += len(json.dumps(record)) + 2
+    return json.dumps({"operation": "bulk_update", "records": records})
+
+
+TOOL_TEXT = tool_input()
+TOOL_INPUT = json.loads(TOOL_TEXT)
+
+
+def make_tool_stream() -> WireStream:
+    """message_start, a tool_use block whose input arrives in 8-byte fragments, the end."""
+    assert TOOL_TEXT.isascii()  # 8 characters are 8 bytes
+    fragments = [TOOL_TEXT[i : i + FRAGMENT] for i in range(0, len(TOOL_TEXT), FRAGMENT)]
+    tool = {"type": "tool_use", "id": "toolu_01", "name": "bulk_update", "input": {}}
+    data = b"".join(
+        [
+            message_start_event(),
+            sse_event({"type": "content_block_start", "index": 0, "content_block": tool}),
+            *(
+                sse_event(
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "input_json_delta", "partial_json": f},
+                    }
+                )
+                for f in fragments
+            ),
+            sse_event({"type": "content_block_stop", "index": 0}),
+            sse_event(
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                    "usage": {"output_tokens": len(fragments)},
+                }
+            ),
+            sse_event({"type": "message_stop"}),
+        ]
+    )
+    return WireStream(data, chunked(data, CHUNK), len(fragments) + 5)
+
+
+@pytest.fixture(scope="module")
+def tool_stream() -> WireStream:
+    return make_tool_stream()
+
+
+def run_tool_inputs(chunks: list[bytes], read_partials: bool) -> Any:
+    final: list[Any] = []
+
+    def on_next(update: rxo.ToolInputDelta | rxo.ToolInput) -> None:
+        if isinstance(update, rxo.ToolInput):
+            final.append(update.input)
+        elif read_partials:
+            _ = update.partial
+
+    rxstream.from_sse(chunks).pipe(rxo.tool_inputs()).subscribe(on_next)
+    return final[0]
+
+
+@pytest.mark.parametrize(
+    ("key", "read_partials"),
+    [("tool_inputs", False), ("tool_inputs_partial", True)],
+    ids=["without_partials", "partial_every_delta"],
+)
+def test_tool_inputs_200kb_in_8_byte_fragments(
+    benchmark, tool_stream: WireStream, record, key, read_partials
+):
+    assert len(TOOL_TEXT) >= 200_000
+    result = benchmark.pedantic(
+        run_tool_inputs, args=(tool_stream.chunks, read_partials), rounds=5, warmup_rounds=1
+    )
+    assert result == TOOL_INPUT
+    record(key, tool_stream.events)
+
+
+@pytest.fixture(scope="module")
+def sdk_tool_client(tool_stream: WireStream) -> Iterator[anthropic.Anthropic]:
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, content=iter(tool_stream.chunks)
+        )
+
+    http = httpx2.Client(transport=httpx2.MockTransport(answer))
+    client = anthropic.Anthropic(api_key="test", http_client=http, max_retries=0)
+    yield client
+    client.close()
+
+
+def sdk_tool_input(client: anthropic.Anthropic) -> Any:
+    with client.messages.stream(
+        model=MODEL,
+        max_tokens=32_000,
+        messages=[{"role": "user", "content": "Update every record."}],
+    ) as stream:
+        return stream.get_final_message().content[0].input
+
+
+def test_sdk_messages_stream_200kb_tool_input(benchmark, sdk_tool_client, tool_stream, record):
+    # The SDK re-parses the whole input on every delta (quadratic): one round is ~30-45 s.
+    result = benchmark.pedantic(sdk_tool_input, args=(sdk_tool_client,), rounds=1, iterations=1)
+    assert result == TOOL_INPUT
+    record("sdk_tool_input", tool_stream.events)
+
+
+# --- (d) fan-out cost per extra subscriber per event ------------------------------------------
+
+
+def fan_out(chunks: list[bytes], subscribers: int) -> int:
+    shared = rxstream.SharedStream(rxstream.from_sse(chunks))
+    counters = [Counter() for _ in range(subscribers)]
+    for counter in counters:
+        shared.subscribe(counter.on_next)
+    shared.connect()
+    return sum(c.n for c in counters)
+
+
+@pytest.mark.parametrize("subscribers", [1, 101])
+def test_shared_stream_fan_out(benchmark, text_stream: WireStream, record, subscribers):
+    delivered = benchmark.pedantic(
+        fan_out, args=(text_stream.chunks, subscribers), rounds=10, warmup_rounds=1
+    )
+    assert delivered == subscribers * text_stream.events
+    record(f"fanout_{subscribers}", text_stream.events)
+    one, many = TIMINGS.get("fanout_1"), TIMINGS.get("fanout_101")
+    if one is not None and many is not None:
+        # Reported as "fanout_extra": deliveries to extra subscribers per second.
+        extra = max(many.seconds - one.seconds, 1e-12)
+        TIMINGS["fanout_extra"] = Timing(extra, 100 * text_stream.events)
+        benchmark.extra_info["ns_per_extra_subscriber_per_event"] = round(
+            extra / (100 * text_stream.events) * 1e9, 1
+        )
