@@ -487,6 +487,7 @@ class MessageAccumulator:
             "cache_creation_input_tokens",
             "cache_read_input_tokens",
             "server_tool_use",
+            "output_tokens_details",
         ):
             value = getattr(usage, field)
             if value is not None:

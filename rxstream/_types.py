@@ -318,6 +318,9 @@ class Usage(msgspec.Struct, frozen=True, omit_defaults=True):
     cache_creation: dict[str, int] | None = None
     server_tool_use: dict[str, int] | None = None
     service_tier: str | None = None
+    output_tokens_details: dict[str, Any] | None = None
+    inference_geo: str | None = None
+    speed: str | None = None
 
 
 class Container(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -340,6 +343,7 @@ class Message(_Wire, frozen=True, tag="message"):
     usage: Usage
     stop_details: dict[str, Any] | None = None
     container: Container | None = None
+    diagnostics: dict[str, Any] | None = None
 
 
 # --- events ----------------------------------------------------------------------------
@@ -397,6 +401,7 @@ class MessageDeltaUsage(msgspec.Struct, frozen=True, omit_defaults=True):
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
     server_tool_use: dict[str, int] | None = None
+    output_tokens_details: dict[str, Any] | None = None
 
 
 class MessageDeltaEvent(_Wire, frozen=True, tag="message_delta"):
