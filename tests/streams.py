@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 __all__ = [
     "CITATIONS",
+    "START_USAGE",
     "TOOL_RESULT_TYPES",
     "Block",
     "RedactedThinking",

@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from streams import (
     CITATIONS,
+    START_USAGE,
     TOOL_RESULT_TYPES,
     RedactedThinking,
     Stream,
@@ -171,6 +172,11 @@ CASES = {
             "cache_read_input_tokens": 300,
             "server_tool_use": {"web_search_requests": 1, "web_fetch_requests": 2},
         },
+    ),
+    "usage_fields_the_sdk_knows": Stream(
+        [Thinking("hmm"), Text("hi")],
+        start_usage={**START_USAGE, "inference_geo": "us", "speed": "standard"},
+        delta_usage={"output_tokens": 15, "output_tokens_details": {"thinking_tokens": 9}},
     ),
     "stop_details_and_container": Stream(
         [Text("I can't help with that.")],
