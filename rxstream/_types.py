@@ -167,6 +167,8 @@ class ToolUseBlock(_Wire, frozen=True, tag="tool_use"):
     id: str
     name: str
     input: Any
+    caller: dict[str, Any] | None = None
+    toolset_name: str | None = None
 
 
 class ServerToolUseBlock(_Wire, frozen=True, tag="server_tool_use"):
@@ -176,6 +178,7 @@ class ServerToolUseBlock(_Wire, frozen=True, tag="server_tool_use"):
     id: str
     name: str
     input: Any
+    caller: dict[str, Any] | None = None
 
 
 class WebSearchToolResultBlock(_Wire, frozen=True, tag="web_search_tool_result"):
@@ -184,6 +187,7 @@ class WebSearchToolResultBlock(_Wire, frozen=True, tag="web_search_tool_result")
     type: ClassVar[Literal["web_search_tool_result"]] = "web_search_tool_result"
     tool_use_id: str
     content: Any
+    caller: dict[str, Any] | None = None
 
 
 class WebFetchToolResultBlock(_Wire, frozen=True, tag="web_fetch_tool_result"):
@@ -192,6 +196,7 @@ class WebFetchToolResultBlock(_Wire, frozen=True, tag="web_fetch_tool_result"):
     type: ClassVar[Literal["web_fetch_tool_result"]] = "web_fetch_tool_result"
     tool_use_id: str
     content: Any
+    caller: dict[str, Any] | None = None
 
 
 class CodeExecutionToolResultBlock(_Wire, frozen=True, tag="code_execution_tool_result"):
@@ -200,6 +205,7 @@ class CodeExecutionToolResultBlock(_Wire, frozen=True, tag="code_execution_tool_
     type: ClassVar[Literal["code_execution_tool_result"]] = "code_execution_tool_result"
     tool_use_id: str
     content: Any
+    caller: dict[str, Any] | None = None
 
 
 class BashCodeExecutionToolResultBlock(_Wire, frozen=True, tag="bash_code_execution_tool_result"):
@@ -208,6 +214,7 @@ class BashCodeExecutionToolResultBlock(_Wire, frozen=True, tag="bash_code_execut
     type: ClassVar[Literal["bash_code_execution_tool_result"]] = "bash_code_execution_tool_result"
     tool_use_id: str
     content: Any
+    caller: dict[str, Any] | None = None
 
 
 class TextEditorCodeExecutionToolResultBlock(
@@ -220,6 +227,7 @@ class TextEditorCodeExecutionToolResultBlock(
     )
     tool_use_id: str
     content: Any
+    caller: dict[str, Any] | None = None
 
 
 class ToolSearchToolResultBlock(_Wire, frozen=True, tag="tool_search_tool_result"):
@@ -228,6 +236,7 @@ class ToolSearchToolResultBlock(_Wire, frozen=True, tag="tool_search_tool_result
     type: ClassVar[Literal["tool_search_tool_result"]] = "tool_search_tool_result"
     tool_use_id: str
     content: Any
+    caller: dict[str, Any] | None = None
 
 
 class ContainerUploadBlock(_Wire, frozen=True, tag="container_upload"):
@@ -328,6 +337,7 @@ class Container(msgspec.Struct, frozen=True, omit_defaults=True):
 
     id: str
     expires_at: str
+    skills: list[dict[str, Any]] | None = None
 
 
 class Message(_Wire, frozen=True, tag="message"):
