@@ -48,8 +48,8 @@ PARAMS: dict[str, Any] = {
     "max_tokens": 64,
     "messages": [{"role": "user", "content": "Hello"}],
 }
-# Each example must finish well within a second: a hang or a quadratic blow-up fails it.
-QUICK = settings(max_examples=100, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+# A hang or a quadratic blow-up fails an example (each takes milliseconds; 5 s is the limit).
+QUICK = settings(max_examples=100, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 
 
 REPLY = "x-canned-reply"
@@ -210,51 +210,26 @@ def test_an_unterminated_event_raises_once_it_passes_the_maximum_size_not_later(
         decoder.feed(b"\n\n")
 
 
-def test_memory_stays_bounded_by_the_maximum_event_size_whatever_is_fed():
+def test_reading_stops_at_the_maximum_event_size_and_memory_stays_within_it():
     limit, chunk = 1024 * 1024, 64 * 1024
-    source = endless_event(chunk)
     pulled = 0
 
-    def counted() -> Iterator[bytes]:
-        nonlocal pulled
-        for piece in source:
-            pulled += len(piece)
-            yield piece
-
-    tracemalloc.start()
-    try:
-        ended = run_sse(list(_take(counted(), 8 * 1024 * 1024)), max_event_size=limit)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert isinstance(ended.error, StreamDecodeError)
-    # The 8 MiB list of chunks is the test's own; the pipeline holds at most ~ one event.
-    assert peak < 8 * 1024 * 1024 + 3 * limit
-
-
-def test_reading_stops_at_the_maximum_event_size():
-    limit, chunk = 256 * 1024, 8192
-    pulled = 0
-
-    def counted() -> Iterator[bytes]:
+    def endless() -> Iterator[bytes]:
         nonlocal pulled
         for piece in endless_event(chunk):
             pulled += len(piece)
             yield piece
 
-    ended = Ended()
-    from_sse(counted, max_event_size=limit).subscribe(ended.items.append, ended.on_error)
+    tracemalloc.start()
+    try:
+        ended = Ended()
+        from_sse(endless, max_event_size=limit).subscribe(ended.items.append, ended.on_error)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
     assert isinstance(ended.error, StreamDecodeError)
-    assert pulled <= limit + 2 * chunk
-
-
-def _take(chunks: Iterator[bytes], total: int) -> Iterator[bytes]:
-    sent = 0
-    for piece in chunks:
-        if sent >= total:
-            return
-        sent += len(piece)
-        yield piece
+    assert pulled <= limit + 2 * chunk  # the source was not read on past the limit
+    assert peak < 3 * limit  # at most about one event is held
 
 
 # --- giant events over a socket ---------------------------------------------------------
