@@ -272,10 +272,14 @@ def read(
 # --- connection faults, stalls and trickles ---------------------------------------------
 
 
+ALL_BUT_STOP = -1
+
+
 @dataclass(frozen=True)
 class Fault:
     """A fault, and what the user must get: `delivered` is how many of the reference's events
-    the partial message holds (None: none, not even message_start)."""
+    the partial message holds (None: none, not even message_start; ALL_BUT_STOP: all of them
+    but message_stop)."""
 
     header: str  # `{last}` stands for the position of message_stop
     error: type[APIError] | None
@@ -291,15 +295,15 @@ FAULTS = {
     "dropped in the middle of an event": Fault("drop-mid=4", APIConnectionError, 4, "closed"),
     "dropped between events": Fault("drop=5", APIConnectionError, 5, "closed"),
     "dropped after message_delta, before message_stop": Fault(
-        "drop={last}", APIConnectionError, -1, "closed"
+        "drop={last}", APIConnectionError, ALL_BUT_STOP, "closed"
     ),
     "ended cleanly before message_stop": Fault(
-        "end={last}", IncompleteStreamError, -1, "kept alive"
+        "end={last}", IncompleteStreamError, ALL_BUT_STOP, "kept alive"
     ),
     "stalled past the idle timeout": Fault(
         "stall=5;after=5", APITimeoutError, 5, "closed", {"idle_timeout": 0.25}, within=1.5
     ),
-    "trickled one byte at a time": Fault("trickle", None, -1, "kept alive"),
+    "trickled one byte at a time": Fault("trickle", None, ALL_BUT_STOP, "kept alive"),
 }
 
 
@@ -309,7 +313,7 @@ def test_every_fault_ends_with_its_error_the_partial_message_and_no_leaked_conne
     name: str, way: str, emulator: Emulator, reference: Reference
 ):
     fault = FAULTS[name]
-    delivered = reference.last if fault.delivered == -1 else fault.delivered
+    delivered = reference.last if fault.delivered == ALL_BUT_STOP else fault.delivered
     outcome = read(
         way,
         emulator,
