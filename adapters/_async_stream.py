@@ -183,8 +183,11 @@ class AsyncMessageStreamManager:
         self._stream: AsyncMessageStream | None = None
 
     async def __aenter__(self) -> AsyncMessageStream:
+        # Not referring to the manager (see MessageStreamManager.__enter__: no cycle).
+        open_response = self._open_response
+
         async def open_source() -> AsyncOpened:
-            return opened_async_response(await self._open_response())
+            return opened_async_response(await open_response())
 
         pump = AsyncEventPump(
             open_source, retries=self._stream_retries, idle_timeout=self._idle_timeout

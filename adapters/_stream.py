@@ -155,8 +155,11 @@ class MessageStreamManager:
         self._stream: MessageStream | None = None
 
     def __enter__(self) -> MessageStream:
+        # The opener must not refer to the manager: manager -> stream -> pump -> manager
+        # would be a cycle, and the stream's whole event log would wait for the cyclic GC.
+        open_response = self._open_response
         pump = EventPump(
-            lambda: _opened(self._open_response()),
+            lambda: _opened(open_response()),
             retries=self._stream_retries,
             idle_timeout=self._idle_timeout,
         )
