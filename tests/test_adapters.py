@@ -7,8 +7,10 @@ them through `rxstream.Client(...).messages.stream(...)`, as an SDK user's progr
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -315,6 +317,18 @@ def test_close_from_another_thread_ends_the_readers_iteration(serve, client):
         assert 0 < len("".join(texts)) < len(LONG.blocks[0].text)
         with pytest.raises(RuntimeError, match="before message_stop"):
             s.get_final_message()
+
+
+def test_a_finished_stream_is_freed_at_once_not_by_the_cyclic_gc(streaming):
+    gc.disable()  # only reference counting may free it
+    try:
+        with streaming(LONG) as s:
+            s.until_done()
+        freed = weakref.ref(s)
+        del s
+        assert freed() is None  # its event log does not wait for a full collection
+    finally:
+        gc.enable()
 
 
 # --- beyond the SDK: several consumers of one stream ----------------------------------------

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -276,6 +278,18 @@ async def test_close_from_another_task_ends_the_readers_iteration(serve, client)
         assert 0 < len("".join(texts)) < len(LONG.blocks[0].text)
         with pytest.raises(RuntimeError, match="before message_stop"):
             await s.get_final_message()
+
+
+async def test_a_finished_stream_is_freed_at_once_not_by_the_cyclic_gc(streaming):
+    gc.disable()  # only reference counting may free it
+    try:
+        async with streaming(LONG) as s:
+            await s.until_done()
+        freed = weakref.ref(s)
+        del s
+        assert freed() is None  # its event log does not wait for a full collection
+    finally:
+        gc.enable()
 
 
 # --- beyond the SDK -------------------------------------------------------------------------
