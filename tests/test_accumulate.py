@@ -10,6 +10,7 @@ import pytest
 from streams import (
     CITATIONS,
     TOOL_RESULT_TYPES,
+    Block,
     RedactedThinking,
     Stream,
     Text,
@@ -88,26 +89,26 @@ for _kind in TOOL_RESULT_TYPES:
 
 
 @pytest.mark.parametrize("blocks", BLOCKS.values(), ids=BLOCKS.keys())
-def test_final_message_is_exact_for_each_block_kind(blocks):
+def test_final_message_is_exact_for_each_block_kind(blocks: list[Block]) -> None:
     stream = Stream(blocks, ping_every=2)
     assert final_json(stream) == stream.message()
 
 
 @pytest.mark.parametrize("citation", CITATIONS.values(), ids=CITATIONS.keys())
-def test_each_citation_type_is_appended_to_its_text_block(citation):
+def test_each_citation_type_is_appended_to_its_text_block(citation: dict[str, Any]) -> None:
     stream = Stream([Text("Cited text.", chunk=4, citations=[citation])])
     assert final_json(stream)["content"] == [
         {"type": "text", "text": "Cited text.", "citations": [citation]}
     ]
 
 
-def test_citations_are_appended_in_arrival_order():
+def test_citations_are_appended_in_arrival_order() -> None:
     cites = list(CITATIONS.values())
     stream = Stream([Text("ab", chunk=1, citations=[*cites, cites[0]])])
     assert final_json(stream)["content"][0]["citations"] == [*cites, cites[0]]
 
 
-def test_citations_extend_those_the_block_started_with():
+def test_citations_extend_those_the_block_started_with() -> None:
     first, second = CITATIONS["char_location"], CITATIONS["page_location"]
     start = {"type": "text", "text": "x", "citations": [first]}
     events = Stream([WholeBlock(start)]).events()
@@ -122,11 +123,11 @@ def test_citations_extend_those_the_block_started_with():
     assert as_json(accumulate(events).message())["content"][0]["citations"] == [first, second]
 
 
-def test_text_without_citations_has_no_citations_field():
+def test_text_without_citations_has_no_citations_field() -> None:
     assert "citations" not in final_json(Stream([Text("plain")]))["content"][0]
 
 
-def test_signature_delta_is_assigned_not_appended():
+def test_signature_delta_is_assigned_not_appended() -> None:
     events = Stream([Thinking("hmm", signature="final-sig")]).events()
     stale = {"type": "signature_delta", "signature": "stale-sig"}
     events.insert(3, {"type": "content_block_delta", "index": 0, "delta": stale})
@@ -134,7 +135,7 @@ def test_signature_delta_is_assigned_not_appended():
     assert block == {"type": "thinking", "thinking": "hmm", "signature": "final-sig"}
 
 
-def test_usage_is_overwritten_only_by_non_null_cumulative_values():
+def test_usage_is_overwritten_only_by_non_null_cumulative_values() -> None:
     stream = Stream(
         [Text("hi")],
         start_usage={
@@ -162,14 +163,14 @@ def test_usage_is_overwritten_only_by_non_null_cumulative_values():
     }
 
 
-def test_cumulative_output_tokens_are_never_added_up():
+def test_cumulative_output_tokens_are_never_added_up() -> None:
     events = Stream([Text("hi")], delta_usage={"output_tokens": 25}).events()
     first = {**events[-2], "usage": {"output_tokens": 10}}
     events.insert(-2, first)
     assert as_json(accumulate(events).message())["usage"]["output_tokens"] == 25
 
 
-def test_stop_reason_sequence_and_details_come_from_message_delta():
+def test_stop_reason_sequence_and_details_come_from_message_delta() -> None:
     details = {"type": "refusal", "category": "cyber", "explanation": "Not this one."}
     stream = Stream(
         [Text("I can't")], stop_reason="refusal", stop_sequence=None, stop_details=details
@@ -181,14 +182,14 @@ def test_stop_reason_sequence_and_details_come_from_message_delta():
     assert final_json(stream)["stop_sequence"] == "4"
 
 
-def test_container_is_kept_when_a_later_message_delta_has_none():
+def test_container_is_kept_when_a_later_message_delta_has_none() -> None:
     container = {"id": "container_011CNha", "expires_at": "2025-06-01T12:05:00Z"}
     events = Stream([Text("x")], container=container).events()
     events.insert(-1, {**events[-2], "delta": {"stop_reason": "end_turn", "stop_sequence": None}})
     assert as_json(accumulate(events).message())["container"] == container
 
 
-def test_empty_tool_input_is_an_empty_object():
+def test_empty_tool_input_is_an_empty_object() -> None:
     for tool in (
         ToolUse({}, json_text="", empty_first=False),  # no delta at all
         ToolUse({}, json_text="", empty_first=True),  # one empty delta
@@ -197,7 +198,7 @@ def test_empty_tool_input_is_an_empty_object():
         assert final_json(Stream([tool]))["content"][0]["input"] == {}
 
 
-def test_unknown_block_is_kept_with_its_raw_json():
+def test_unknown_block_is_kept_with_its_raw_json() -> None:
     block = {"type": "hologram", "frames": [1, 2], "label": "ünïcode"}
     accumulator = accumulate(Stream([WholeBlock(block), Text("after")]).events())
     content = accumulator.message().content
@@ -206,7 +207,7 @@ def test_unknown_block_is_kept_with_its_raw_json():
     assert as_json(accumulator.message())["content"][0] == block
 
 
-def test_unknown_deltas_and_events_are_ignored():
+def test_unknown_deltas_and_events_are_ignored() -> None:
     stream = Stream([Text("same")])
     events = stream.events()
     unknown_delta = {"type": "sparkle_delta", "sparkles": 3}
@@ -215,7 +216,7 @@ def test_unknown_deltas_and_events_are_ignored():
     assert as_json(accumulate(events).message()) == stream.message()
 
 
-def test_ping_and_error_events_leave_the_message_unchanged():
+def test_ping_and_error_events_leave_the_message_unchanged() -> None:
     stream = Stream([Text("x")])
     events = stream.events()
     events.insert(3, {"type": "ping"})
@@ -223,7 +224,7 @@ def test_ping_and_error_events_leave_the_message_unchanged():
     assert as_json(accumulate(events).message()) == stream.message()
 
 
-def test_complete_only_after_message_stop():
+def test_complete_only_after_message_stop() -> None:
     events = Stream([Text("x")]).events()
     accumulator = accumulate(events[:-1])
     assert accumulator.started
@@ -250,7 +251,7 @@ def replay(events: list[dict[str, Any]], count: int) -> Any:
     return as_json(accumulate(events[:count]).message())
 
 
-def test_snapshots_never_change_after_more_events():
+def test_snapshots_never_change_after_more_events() -> None:
     events = SNAPSHOT_STREAM.events()
     accumulator = MessageAccumulator()
     kept: list[tuple[int, MessageSnapshot, Any, Any]] = []
@@ -265,7 +266,7 @@ def test_snapshots_never_change_after_more_events():
         assert seen == replay(events, count)
 
 
-def test_snapshot_taken_mid_tool_input_and_materialized_later_shows_that_moment():
+def test_snapshot_taken_mid_tool_input_and_materialized_later_shows_that_moment() -> None:
     events = SNAPSHOT_STREAM.events()
     decoded = typed(events)
     tool_deltas = [
@@ -288,7 +289,7 @@ def test_snapshot_taken_mid_tool_input_and_materialized_later_shows_that_moment(
     assert middle.input != {"city": "Zürich", "days": [1, 2, 3], "detail": {"hourly": True}}
 
 
-def test_snapshot_cheap_fields_need_no_materialization():
+def test_snapshot_cheap_fields_need_no_materialization() -> None:
     accumulator = accumulate(SNAPSHOT_STREAM.events())
     snapshot = accumulator.snapshot()
     assert (snapshot.id, snapshot.model, snapshot.role) == (
@@ -303,7 +304,7 @@ def test_snapshot_cheap_fields_need_no_materialization():
     assert snapshot.text == "Checking done"
 
 
-def test_snapshot_is_the_same_object_until_an_event_changes_the_message():
+def test_snapshot_is_the_same_object_until_an_event_changes_the_message() -> None:
     events = typed(SNAPSHOT_STREAM.events())
     assert (events[1].type, events[2].type) == ("ping", "content_block_start")
     accumulator = MessageAccumulator()
@@ -316,13 +317,13 @@ def test_snapshot_is_the_same_object_until_an_event_changes_the_message():
     assert accumulator.snapshot() is not first
 
 
-def test_snapshot_before_message_start_raises():
+def test_snapshot_before_message_start_raises() -> None:
     with pytest.raises(RuntimeError, match="message_start"):
         MessageAccumulator().snapshot()
 
 
 @pytest.mark.parametrize("cut", [1, 5, 12, 20, 30, 45])
-def test_an_accumulator_resumed_from_a_snapshot_event_reaches_the_same_message(cut):
+def test_an_accumulator_resumed_from_a_snapshot_event_reaches_the_same_message(cut: int) -> None:
     events = SNAPSHOT_STREAM.events()
     decoded = typed(events)
     leader = MessageAccumulator()
@@ -336,7 +337,7 @@ def test_an_accumulator_resumed_from_a_snapshot_event_reaches_the_same_message(c
     assert as_json(joiner.message()) == as_json(leader.message()) == SNAPSHOT_STREAM.message()
 
 
-def test_a_snapshot_event_after_message_start_is_rejected():
+def test_a_snapshot_event_after_message_start_is_rejected() -> None:
     accumulator = accumulate(SNAPSHOT_STREAM.events()[:3])
     with pytest.raises(StreamDecodeError, match="already started"):
         accumulator.feed(SnapshotEvent(accumulator.snapshot()))
@@ -358,13 +359,13 @@ def _delta(index: int, delta: dict[str, Any]) -> dict[str, Any]:
 TEXT_DELTA = {"type": "text_delta", "text": "x"}
 
 
-def test_delta_before_its_block_started_raises():
+def test_delta_before_its_block_started_raises() -> None:
     events = Stream([]).events()
     events.insert(2, _delta(0, TEXT_DELTA))
     assert bad(events) == "content_block_delta event: no content block at index 0"
 
 
-def test_stop_of_a_block_that_never_started_raises():
+def test_stop_of_a_block_that_never_started_raises() -> None:
     events = Stream([]).events()
     events.insert(2, {"type": "content_block_stop", "index": 3})
     assert bad(events) == "content_block_stop event: no content block at index 3"
@@ -405,13 +406,15 @@ WRONG_KINDS = {
 
 
 @pytest.mark.parametrize(("block", "delta", "why"), WRONG_KINDS.values(), ids=WRONG_KINDS.keys())
-def test_delta_of_the_wrong_kind_for_its_block_raises(block, delta, why):
+def test_delta_of_the_wrong_kind_for_its_block_raises(
+    block: Block, delta: dict[str, Any], why: str
+) -> None:
     events = Stream([block]).events()
     events.insert(3, _delta(0, delta))
     assert bad(events) == f"content_block_delta event: {why}"
 
 
-def test_block_index_gap_raises():
+def test_block_index_gap_raises() -> None:
     events = Stream([Text("a"), Text("b")]).events()
     second = next(k for k, e in enumerate(events) if e.get("index") == 1)
     events[second] = {**events[second], "index": 2}
@@ -433,17 +436,17 @@ def test_block_index_gap_raises():
     ],
     ids=lambda e: e["type"],
 )
-def test_events_before_message_start_raise(event):
+def test_events_before_message_start_raise(event: dict[str, Any]) -> None:
     assert bad([event]) == f"{event['type']} event: arrived before message_start"
 
 
-def test_a_second_message_start_raises():
+def test_a_second_message_start_raises() -> None:
     events = Stream([Text("x")]).events()
     events.insert(2, events[0])
     assert bad(events) == "message_start event: a second message_start in one stream"
 
 
-def test_input_json_delta_after_the_tool_block_stopped_raises():
+def test_input_json_delta_after_the_tool_block_stopped_raises() -> None:
     events = Stream([ToolUse({"a": 1})]).events()
     events.insert(-2, _delta(0, {"type": "input_json_delta", "partial_json": "1"}))
     assert "block 0, which had stopped" in bad(events)
@@ -461,7 +464,9 @@ INVALID_TOOL_JSON = {
 @pytest.mark.parametrize(
     ("text", "offset", "reason"), INVALID_TOOL_JSON.values(), ids=INVALID_TOOL_JSON.keys()
 )
-def test_invalid_tool_json_raises_at_block_stop_naming_block_tool_and_offset(text, offset, reason):
+def test_invalid_tool_json_raises_at_block_stop_naming_block_tool_and_offset(
+    text: str, offset: int, reason: str
+) -> None:
     tool = ToolUse(None, name="lookup_city", json_text=text, fragment=3)
     events = Stream([Text("first"), tool]).events()
     stop = max(k for k, e in enumerate(events) if e["type"] == "content_block_stop")
@@ -474,8 +479,10 @@ def test_invalid_tool_json_raises_at_block_stop_naming_block_tool_and_offset(tex
     assert caught.value.offset == offset
 
 
-def test_tool_input_is_the_blocks_empty_object_until_a_character_arrives():
+def test_tool_input_is_the_blocks_empty_object_until_a_character_arrives() -> None:
     events = Stream([ToolUse({"a": 1}, empty_first=True)]).events()
     accumulator = accumulate(events[:4])  # start, ping, block start, the empty fragment
     assert events[3]["delta"] == {"type": "input_json_delta", "partial_json": ""}
-    assert accumulator.message().content[0].input == {}
+    block = accumulator.message().content[0]
+    assert isinstance(block, ToolUseBlock)
+    assert block.input == {}
