@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 import msgspec
 import pytest
 from reactivex import Observable
 from reactivex import operators as ops
+from reactivex.notification import Notification
 from reactivex.testing import ReactiveTest, TestScheduler
+from reactivex.testing.recorded import Recorded
 from streams import CITATIONS, Stream, Text, Thinking, ToolUse, server_tool_use, sse
 
 import rxstream
@@ -60,6 +64,19 @@ def is_delta(kind: str) -> Any:
     return lambda e: e["type"] == "content_block_delta" and e["delta"]["type"] == kind
 
 
+def notification(recorded: Recorded[Any]) -> Notification[Any]:
+    """The notification a recorded message holds (not an on_next/on_error predicate)."""
+    assert isinstance(recorded.value, Notification)
+    return recorded.value
+
+
+def citation_of(event: rxstream.MessageStreamEvent) -> rxstream.Citation:
+    """The citation a `citations_delta` event carries."""
+    assert isinstance(event, rxstream.ContentBlockDeltaEvent)
+    assert isinstance(event.delta, rxstream.CitationsDelta)
+    return event.delta.citation
+
+
 MIXED = Stream(
     [
         Thinking("Think: 2+2 → 4", chunk=5),
@@ -73,36 +90,36 @@ EVENTS = MIXED.events()
 END = at(len(EVENTS))
 
 
-def test_text_deltas_emits_each_text_delta_when_it_arrives():
+def test_text_deltas_emits_each_text_delta_when_it_arrives() -> None:
     expected = [
         on_next(at(k), e["delta"]["text"])
         for k, e in enumerate(EVENTS)
         if is_delta("text_delta")(e)
     ]
     assert run(EVENTS, rxo.text_deltas()) == [*expected, on_completed(END)]
-    assert "".join(m.value.value for m in expected) == "Héllo wörld 🌍"
+    assert "".join(notification(m).value for m in expected) == "Héllo wörld 🌍"
 
 
-def test_thinking_deltas_emits_each_thinking_delta_when_it_arrives():
+def test_thinking_deltas_emits_each_thinking_delta_when_it_arrives() -> None:
     expected = [
         on_next(at(k), e["delta"]["thinking"])
         for k, e in enumerate(EVENTS)
         if is_delta("thinking_delta")(e)
     ]
     assert run(EVENTS, rxo.thinking_deltas()) == [*expected, on_completed(END)]
-    assert "".join(m.value.value for m in expected) == "Think: 2+2 → 4"
+    assert "".join(notification(m).value for m in expected) == "Think: 2+2 → 4"
 
 
-def test_citations_emits_each_citation_in_order():
+def test_citations_emits_each_citation_in_order() -> None:
     decoded = typed(EVENTS)
     expected = [
-        on_next(at(k), decoded[k].delta.citation)
+        on_next(at(k), citation_of(decoded[k]))
         for k, e in enumerate(EVENTS)
         if is_delta("citations_delta")(e)
     ]
     messages = run(EVENTS, rxo.citations())
     assert messages == [*expected, on_completed(END)]
-    assert [json.loads(rxstream.encode(m.value.value)) for m in messages[:-1]] == [
+    assert [json.loads(rxstream.encode(notification(m).value)) for m in messages[:-1]] == [
         CITATIONS["char_location"],
         CITATIONS["page_location"],
         CITATIONS["web_search_result_location"],
@@ -115,7 +132,7 @@ def describe(update: rxo.ToolInputDelta | rxo.ToolInput) -> tuple[Any, ...]:
     return ("input", update.index, update.id, update.name, update.input)
 
 
-def test_tool_inputs_gives_a_partial_value_per_delta_then_the_input_at_block_stop():
+def test_tool_inputs_gives_a_partial_value_per_delta_then_the_input_at_block_stop() -> None:
     tool_id, name = "toolu_01A09q90qw90lq917835lq9", "get_weather"
     expected_partials = [
         ("", {}),  # the API's empty first fragment: still the block's {}
@@ -140,23 +157,23 @@ def test_tool_inputs_gives_a_partial_value_per_delta_then_the_input_at_block_sto
     ]
 
 
-def test_tool_inputs_covers_server_tool_use_blocks():
+def test_tool_inputs_covers_server_tool_use_blocks() -> None:
     events = Stream([server_tool_use("météo", fragment=4)]).events()
     messages = run(events, rxo.tool_inputs())
-    assert messages[-2].value.value == rxo.ToolInput(
+    assert notification(messages[-2]).value == rxo.ToolInput(
         0, "srvtoolu_014hJH82Qum7Td6UZxVM6z", "web_search", {"query": "météo"}
     )
-    assert [m.value.value.partial for m in messages[:-2]][-1] == {"query": "météo"}
+    assert [notification(m).value.partial for m in messages[:-2]][-1] == {"query": "météo"}
 
 
-def test_tool_input_partials_read_late_still_show_their_own_moment():
+def test_tool_input_partials_read_late_still_show_their_own_moment() -> None:
     updates: list[Any] = []
     rxstream.from_sse([MIXED.sse()]).pipe(rxo.tool_inputs()).subscribe(updates.append)
     deltas = [u for u in updates if isinstance(u, rxo.ToolInputDelta)]
     assert [d.partial for d in deltas][2:4] == [{"city": "Pa"}, {"city": "Paris"}]
 
 
-def test_tool_inputs_ends_with_stream_decode_error_for_invalid_json():
+def test_tool_inputs_ends_with_stream_decode_error_for_invalid_json() -> None:
     tool = ToolUse(None, name="lookup", json_text='{"city": "Paris",}', fragment=5)
     events = Stream([tool]).events()
     stop = next(k for k, e in enumerate(events) if e["type"] == "content_block_stop")
@@ -167,15 +184,16 @@ def test_tool_inputs_ends_with_stream_decode_error_for_invalid_json():
     def decode_error(error: Exception) -> bool:
         return isinstance(error, StreamDecodeError) and str(error) == why
 
-    # (an on_error predicate only matches on the left of ==)
+    # (an on_error predicate only matches on the left of ==; on_error types it as a FunctionType)
+    assert isinstance(decode_error, FunctionType)
     assert on_error(at(stop), decode_error) == messages[-1]
 
 
-def test_snapshots_emits_one_immutable_snapshot_per_event_that_changes_the_message():
+def test_snapshots_emits_one_immutable_snapshot_per_event_that_changes_the_message() -> None:
     messages = run(EVENTS, rxo.snapshots())
     changing = ticks_of(EVENTS, lambda e: e["type"] != "ping")
     assert [m.time for m in messages] == [*changing, END]
-    snapshots: list[MessageSnapshot] = [m.value.value for m in messages[:-1]]
+    snapshots: list[MessageSnapshot] = [notification(m).value for m in messages[:-1]]
     for count, snapshot in zip(
         (k + 1 for k, e in enumerate(EVENTS) if e["type"] != "ping"), snapshots, strict=True
     ):
@@ -187,14 +205,14 @@ def test_snapshots_emits_one_immutable_snapshot_per_event_that_changes_the_messa
     assert json.loads(rxstream.encode(snapshots[-1].to_message())) == MIXED.message()
 
 
-def test_final_message_emits_the_message_once_at_completion():
+def test_final_message_emits_the_message_once_at_completion() -> None:
     messages = run(EVENTS, rxo.final_message())
     assert [m.time for m in messages] == [END, END]
-    assert json.loads(rxstream.encode(messages[0].value.value)) == MIXED.message()
+    assert json.loads(rxstream.encode(notification(messages[0]).value)) == MIXED.message()
     assert messages[1] == on_completed(END)
 
 
-def test_final_message_errors_with_the_partial_message_when_message_stop_never_came():
+def test_final_message_errors_with_the_partial_message_when_message_stop_never_came() -> None:
     cut = EVENTS[:-3]
     messages = run(cut, rxo.final_message())
 
@@ -209,17 +227,18 @@ def test_final_message_errors_with_the_partial_message_when_message_stop_never_c
         )
         return True
 
+    assert isinstance(incomplete_with_partial, FunctionType)
     assert [on_error(at(len(cut)), incomplete_with_partial)] == messages
 
 
-def test_final_text_is_the_text_of_all_text_blocks():
+def test_final_text_is_the_text_of_all_text_blocks() -> None:
     assert run(EVENTS, rxo.final_text()) == [
         on_next(END, "Héllo wörld 🌍"),
         on_completed(END),
     ]
 
 
-def test_usage_after_message_start_and_each_message_delta():
+def test_usage_after_message_start_and_each_message_delta() -> None:
     start = rxstream.Usage(
         input_tokens=472,
         output_tokens=2,
@@ -251,12 +270,14 @@ OPERATORS = {
 
 
 @pytest.mark.parametrize("make", OPERATORS.values(), ids=OPERATORS.keys())
-def test_upstream_errors_pass_through_unchanged(make):
+def test_upstream_errors_pass_through_unchanged(
+    make: Callable[[], Callable[[Observable[Any]], Observable[Any]]],
+) -> None:
     messages = run(EVENTS[:5], make(), end="error")
     assert messages[-1] == on_error(at(5), "connection reset")
 
 
-def test_metrics_measure_time_to_first_token_rate_and_elapsed_on_a_virtual_clock():
+def test_metrics_measure_time_to_first_token_rate_and_elapsed_on_a_virtual_clock() -> None:
     stream = Stream([Text("abcdef", chunk=2)], delta_usage={"output_tokens": 9})
     events = stream.events()  # start, ping, block start, 3 deltas, stop, message_delta, stop
     scheduler = TestScheduler()
@@ -276,7 +297,7 @@ def test_metrics_measure_time_to_first_token_rate_and_elapsed_on_a_virtual_clock
     ]
 
 
-def test_coalesce_text_joins_deltas_into_at_most_one_emission_per_interval():
+def test_coalesce_text_joins_deltas_into_at_most_one_emission_per_interval() -> None:
     scheduler = TestScheduler()
     texts = ["Hé", "llo", " ", "wö", "rld", " 🌍", "!"]
     ticks = [205, 210, 249, 251, 260, 380, 390]  # none in [300, 350): that frame is silent
@@ -309,12 +330,12 @@ def test_coalesce_text_joins_deltas_into_at_most_one_emission_per_interval():
         on_next(400, " 🌍!"),  # frame [350, 400); [300, 350) had no text
         on_completed(420),  # the last, empty, frame emits nothing
     ]
-    times = [m.time for m in messages if m.value.kind == "N"]
+    times = [m.time for m in messages if notification(m).kind == "N"]
     assert all(b - a >= 50 for a, b in itertools.pairwise(times))
-    assert "".join(m.value.value for m in messages[:-1]) == "".join(texts)
+    assert "".join(notification(m).value for m in messages[:-1]) == "".join(texts)
 
 
-def test_coalesce_text_flushes_the_last_frame_at_completion():
+def test_coalesce_text_flushes_the_last_frame_at_completion() -> None:
     scheduler = TestScheduler()
     events = typed(Stream([Text("abc", chunk=1)]).events())
     source = scheduler.create_hot_observable(
