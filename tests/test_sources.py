@@ -88,18 +88,18 @@ def final_json(source: reactivex.Observable[Any]) -> Any:
 # --- sources and re-subscription ----------------------------------------------------------
 
 
-def test_from_sse_over_a_list_delivers_every_event_then_completes():
+def test_from_sse_over_a_list_delivers_every_event_then_completes() -> None:
     recorder = Recorder().subscribe_to(rxstream.from_sse(CHUNKS))
     assert [e.type for e in recorder.events] == [e["type"] for e in STREAM.events()]
     assert (recorder.errors, recorder.completed) == ([], 1)
 
 
-def test_a_list_source_can_be_subscribed_again():
+def test_a_list_source_can_be_subscribed_again() -> None:
     source = rxstream.from_sse(CHUNKS)
     assert final_json(source) == final_json(source) == STREAM.message()
 
 
-def test_a_callable_source_is_called_once_per_subscription():
+def test_a_callable_source_is_called_once_per_subscription() -> None:
     calls: list[int] = []
 
     def open_chunks() -> Iterator[bytes]:
@@ -112,7 +112,7 @@ def test_a_callable_source_is_called_once_per_subscription():
     assert len(calls) == 2
 
 
-def test_a_generator_source_is_read_once_then_found_empty():
+def test_a_generator_source_is_read_once_then_found_empty() -> None:
     source = rxstream.from_sse(c for c in CHUNKS)
     assert final_json(source) == STREAM.message()
     again = Recorder().subscribe_to(source)
@@ -122,14 +122,14 @@ def test_a_generator_source_is_read_once_then_found_empty():
 
 
 @pytest.mark.parametrize("size", [1, 2, 5, 4096])
-def test_chunking_does_not_change_the_events(size):
+def test_chunking_does_not_change_the_events(size: int) -> None:
     assert final_json(rxstream.from_sse(chunked(DATA, size))) == STREAM.message()
 
 
 # --- disposal ------------------------------------------------------------------------------
 
 
-def test_take_stops_reading_and_closes_the_generator_at_once():
+def test_take_stops_reading_and_closes_the_generator_at_once() -> None:
     chunks = TrackedChunks(chunked(DATA, 1))  # one byte per chunk: reading on would show
     recorder = Recorder().subscribe_to(rxstream.from_sse(chunks).pipe(ops.take(3)))
     assert [e.type for e in recorder.events] == ["message_start", "ping", "content_block_start"]
@@ -139,7 +139,7 @@ def test_take_stops_reading_and_closes_the_generator_at_once():
     assert chunks.read == third_event_end  # not one byte more
 
 
-def test_disposing_from_on_next_stops_delivery_and_closes_the_generator():
+def test_disposing_from_on_next_stops_delivery_and_closes_the_generator() -> None:
     chunks = TrackedChunks(chunked(DATA, 16))
     recorder = Recorder()
     subscription: list[Any] = []
@@ -162,7 +162,7 @@ def test_disposing_from_on_next_stops_delivery_and_closes_the_generator():
     assert chunks.read < len(chunks.chunks)
 
 
-def test_disposing_before_the_trampoline_runs_never_opens_the_source():
+def test_disposing_before_the_trampoline_runs_never_opens_the_source() -> None:
     chunks = TrackedChunks(CHUNKS)
 
     def subscribe_and_dispose(*_: Any) -> None:
@@ -172,7 +172,7 @@ def test_disposing_before_the_trampoline_runs_never_opens_the_source():
     assert chunks.read == 0
 
 
-def test_the_generator_is_closed_after_completion_and_after_an_error():
+def test_the_generator_is_closed_after_completion_and_after_an_error() -> None:
     done = TrackedChunks(CHUNKS)
     Recorder().subscribe_to(rxstream.from_sse(done))
     assert done.closed
@@ -184,7 +184,7 @@ def test_the_generator_is_closed_after_completion_and_after_an_error():
 # --- errors ----------------------------------------------------------------------------------
 
 
-def test_a_stream_that_ends_early_is_incomplete_with_the_partial_message():
+def test_a_stream_that_ends_early_is_incomplete_with_the_partial_message() -> None:
     cut = STREAM.events()[:5]  # message_start, ping, block start, "Bon", "jou"
     recorder = Recorder().subscribe_to(rxstream.from_sse([sse(cut)]))
     assert len(recorder.events) == 5
@@ -192,10 +192,12 @@ def test_a_stream_that_ends_early_is_incomplete_with_the_partial_message():
     assert isinstance(error, IncompleteStreamError)
     assert isinstance(error, APIConnectionError)
     assert error.partial_message is not None
-    assert error.partial_message.content[0].text == "Bonjour, ça va ? 👋"[:6]
+    block = error.partial_message.content[0]
+    assert isinstance(block, rxstream.TextBlock)
+    assert block.text == "Bonjour, ça va ? 👋"[:6]
 
 
-def test_an_event_without_its_closing_blank_line_at_the_end_is_not_delivered():
+def test_an_event_without_its_closing_blank_line_at_the_end_is_not_delivered() -> None:
     data = DATA[: -len(b"\n")]  # message_stop loses its blank line
     recorder = Recorder().subscribe_to(rxstream.from_sse([data]))
     assert recorder.events[-1].type == "message_delta"
@@ -218,7 +220,9 @@ ERROR_TYPES = {
 
 
 @pytest.mark.parametrize(("error_type", "expected"), ERROR_TYPES.items(), ids=ERROR_TYPES.keys())
-def test_an_in_stream_error_event_reaches_on_error_as_its_class(error_type, expected):
+def test_an_in_stream_error_event_reaches_on_error_as_its_class(
+    error_type: str, expected: tuple[type[APIStatusError], int]
+) -> None:
     cls, status = expected
     events = [*STREAM.events()[:5], {**error_event(error_type, "try later"), "request_id": "req_7"}]
     recorder = Recorder().subscribe_to(rxstream.from_sse([sse(events)]))
@@ -228,32 +232,36 @@ def test_an_in_stream_error_event_reaches_on_error_as_its_class(error_type, expe
     assert (error.status_code, error.error_type, error.request_id) == (status, error_type, "req_7")
     assert error.message == f"{error_type}: try later"
     assert error.partial_message is not None
-    assert error.partial_message.content[0].text == "Bonjou"
+    block = error.partial_message.content[0]
+    assert isinstance(block, rxstream.TextBlock)
+    assert block.text == "Bonjou"
 
 
 @pytest.mark.parametrize("size", [1, 13, 1 << 20])
-def test_the_events_before_an_error_are_delivered_however_the_bytes_are_chunked(size):
+def test_the_events_before_an_error_are_delivered_however_the_bytes_are_chunked(
+    size: int,
+) -> None:
     events = [*STREAM.events()[:7], error_event("overloaded_error")]
     recorder = Recorder().subscribe_to(rxstream.from_sse(chunked(sse(events), size)))
     assert [e.type for e in recorder.events] == [e["type"] for e in events[:7]]
     assert isinstance(recorder.errors[0], OverloadedError)
 
 
-def test_an_error_before_message_start_has_no_partial_message():
+def test_an_error_before_message_start_has_no_partial_message() -> None:
     recorder = Recorder().subscribe_to(rxstream.from_sse([sse([error_event("overloaded_error")])]))
     (error,) = recorder.errors
     assert isinstance(error, OverloadedError)
     assert error.partial_message is None
 
 
-def test_bytes_that_are_not_an_event_stream_give_stream_decode_error():
+def test_bytes_that_are_not_an_event_stream_give_stream_decode_error() -> None:
     data = sse(STREAM.events()[:2]) + b"event: content_block_start\ndata: {not json\n\n"
     (error,) = Recorder().subscribe_to(rxstream.from_sse([data])).errors
     assert isinstance(error, StreamDecodeError)
     assert "invalid JSON" in str(error)
 
 
-def test_a_failing_byte_source_gives_api_connection_error():
+def test_a_failing_byte_source_gives_api_connection_error() -> None:
     def broken() -> Iterator[bytes]:
         yield CHUNKS[0]
         raise OSError("connection reset by peer")
@@ -263,14 +271,14 @@ def test_a_failing_byte_source_gives_api_connection_error():
     assert "connection reset by peer" in str(error)
 
 
-def test_without_on_error_the_error_is_raised_out_of_subscribe():
+def test_without_on_error_the_error_is_raised_out_of_subscribe() -> None:
     with pytest.raises(IncompleteStreamError):
         rxstream.from_sse([sse(STREAM.events()[:4])]).subscribe(lambda e: None)
     with pytest.raises(OverloadedError):
         rxstream.from_sse([sse([error_event("overloaded_error")])]).subscribe()
 
 
-def test_without_on_error_an_operators_error_is_raised_out_of_subscribe():
+def test_without_on_error_an_operators_error_is_raised_out_of_subscribe() -> None:
     bad_tool = ToolUse(None, json_text='{"a": 1,,}')
     source = rxstream.from_sse([Stream([bad_tool]).sse()])
     with pytest.raises(StreamDecodeError, match="invalid input JSON"):
@@ -283,7 +291,7 @@ def test_without_on_error_an_operators_error_is_raised_out_of_subscribe():
         rxstream.from_sse(CHUNKS).pipe(ops.map(failing_mapper)).subscribe(lambda e: None)
 
 
-def test_a_raising_on_next_reaches_the_subscribers_on_error_and_closes_the_source():
+def test_a_raising_on_next_reaches_the_subscribers_on_error_and_closes_the_source() -> None:
     chunks = TrackedChunks(CHUNKS)
 
     def on_next(event: Any) -> None:
@@ -338,7 +346,7 @@ async def collect(source: reactivex.Observable[Any]) -> Recorder:
 
 
 @pytest.mark.anyio
-async def test_from_async_sse_delivers_the_stream_on_the_running_loop():
+async def test_from_async_sse_delivers_the_stream_on_the_running_loop() -> None:
     chunks = AsyncTrackedChunks(chunked(DATA, 23))
     recorder = await collect(rxstream.from_async_sse(chunks).pipe(rxo.final_message()))
     assert [json.loads(rxstream.encode(m)) for m in recorder.events] == [STREAM.message()]
@@ -346,7 +354,7 @@ async def test_from_async_sse_delivers_the_stream_on_the_running_loop():
 
 
 @pytest.mark.anyio
-async def test_from_async_sse_delivers_in_stream_errors_as_their_class():
+async def test_from_async_sse_delivers_in_stream_errors_as_their_class() -> None:
     events = [*STREAM.events()[:4], error_event("overloaded_error")]
     chunks = AsyncTrackedChunks([sse(events)])
     recorder = await collect(rxstream.from_async_sse(chunks))
@@ -356,7 +364,7 @@ async def test_from_async_sse_delivers_in_stream_errors_as_their_class():
 
 
 @pytest.mark.anyio
-async def test_from_async_sse_reports_an_incomplete_stream():
+async def test_from_async_sse_reports_an_incomplete_stream() -> None:
     chunks = AsyncTrackedChunks([sse(STREAM.events()[:6])])
     (error,) = (await collect(rxstream.from_async_sse(chunks))).errors
     assert isinstance(error, IncompleteStreamError)
@@ -364,7 +372,7 @@ async def test_from_async_sse_reports_an_incomplete_stream():
 
 
 @pytest.mark.anyio
-async def test_disposing_an_async_subscription_cancels_the_task_and_closes_the_generator():
+async def test_disposing_an_async_subscription_cancels_the_task_and_closes_the_generator() -> None:
     chunks = AsyncTrackedChunks(chunked(DATA, 8))
     recorder = Recorder()
     subscription = rxstream.from_async_sse(chunks).subscribe(
@@ -384,7 +392,7 @@ async def test_disposing_an_async_subscription_cancels_the_task_and_closes_the_g
 
 
 @pytest.mark.anyio
-async def test_take_on_an_async_source_closes_the_generator():
+async def test_take_on_an_async_source_closes_the_generator() -> None:
     chunks = AsyncTrackedChunks(chunked(DATA, 8))
     recorder = await collect(rxstream.from_async_sse(chunks).pipe(ops.take(2)))
     assert [e.type for e in recorder.events] == ["message_start", "ping"]
@@ -448,14 +456,14 @@ def http_source(chunks: list[bytes]) -> tuple[reactivex.Observable[Any], list[Tr
     return rxstream.from_response(open_response), bodies
 
 
-def test_from_response_closes_the_response_after_completion():
+def test_from_response_closes_the_response_after_completion() -> None:
     source, bodies = http_source(chunked(DATA, 64))
     assert final_json(source) == STREAM.message()
     assert final_json(source) == STREAM.message()
     assert [b.closed for b in bodies] == [True, True]  # one request per subscription
 
 
-def test_from_response_closes_the_response_on_an_error_and_reports_its_request_id():
+def test_from_response_closes_the_response_on_an_error_and_reports_its_request_id() -> None:
     source, bodies = http_source([sse([*STREAM.events()[:3], error_event("rate_limit_error")])])
     (error,) = Recorder().subscribe_to(source).errors
     assert isinstance(error, RateLimitError)
@@ -463,7 +471,7 @@ def test_from_response_closes_the_response_on_an_error_and_reports_its_request_i
     assert bodies[0].closed
 
 
-def test_from_response_closes_the_response_on_dispose():
+def test_from_response_closes_the_response_on_dispose() -> None:
     source, bodies = http_source(chunked(DATA, 8))
     recorder = Recorder().subscribe_to(source.pipe(ops.take(2)))
     assert len(recorder.events) == 2
@@ -471,7 +479,7 @@ def test_from_response_closes_the_response_on_dispose():
     assert bodies[0].read < len(bodies[0].chunks)
 
 
-def test_from_response_incomplete_stream_carries_the_request_id():
+def test_from_response_incomplete_stream_carries_the_request_id() -> None:
     source, bodies = http_source([sse(STREAM.events()[:5])])
     (error,) = Recorder().subscribe_to(source).errors
     assert isinstance(error, IncompleteStreamError)
@@ -498,7 +506,7 @@ def async_http_source(
 
 
 @pytest.mark.anyio
-async def test_from_async_response_closes_the_response_after_completion_error_and_dispose():
+async def test_from_async_response_closes_the_response_after_completion_error_and_dispose() -> None:
     source, bodies, client = async_http_source(chunked(DATA, 64))
     async with client:
         recorder = await collect(source.pipe(rxo.final_message()))
