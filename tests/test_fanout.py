@@ -69,7 +69,7 @@ def index_of(predicate: Callable[[dict[str, Any]], bool]) -> int:
     return next(k for k, e in enumerate(EVENTS) if predicate(e))
 
 
-def test_a_thousand_subscribers_see_every_event_from_one_request():
+def test_a_thousand_subscribers_see_every_event_from_one_request() -> None:
     source, opened = counted_source()
     shared = SharedStream(source)
     recorders = [Recorder().attach(shared) for _ in range(1000)]
@@ -84,7 +84,7 @@ def test_a_thousand_subscribers_see_every_event_from_one_request():
     assert shared.subscriber_count == 0
 
 
-def test_a_thousand_operator_pipelines_share_one_request():
+def test_a_thousand_operator_pipelines_share_one_request() -> None:
     source, opened = counted_source()
     shared = SharedStream(source)
     texts = [Recorder().attach(shared.pipe(rxo.final_text())) for _ in range(1000)]
@@ -93,7 +93,7 @@ def test_a_thousand_operator_pipelines_share_one_request():
     assert all(r.items == [FULL_TEXT] for r in texts)
 
 
-def test_connect_is_idempotent():
+def test_connect_is_idempotent() -> None:
     source, opened = counted_source()
     shared = SharedStream(source)
     assert shared.connect() is shared.connect()
@@ -133,7 +133,7 @@ JOIN_POINTS = {
 
 
 @pytest.mark.parametrize("k", JOIN_POINTS.values(), ids=JOIN_POINTS.keys())
-def test_a_late_joiner_gets_a_snapshot_then_every_following_event(k):
+def test_a_late_joiner_gets_a_snapshot_then_every_following_event(k: int) -> None:
     first, late = join_at(k, lambda shared: shared)
     snapshot_event, *following = late.items
     assert isinstance(snapshot_event, SnapshotEvent)
@@ -148,20 +148,20 @@ def test_a_late_joiner_gets_a_snapshot_then_every_following_event(k):
 
 
 @pytest.mark.parametrize("k", JOIN_POINTS.values(), ids=JOIN_POINTS.keys())
-def test_a_late_joiner_through_final_message_gets_the_whole_message(k):
+def test_a_late_joiner_through_final_message_gets_the_whole_message(k: int) -> None:
     _, late = join_at(k, lambda shared: shared.pipe(rxo.final_message()))
     assert [json.loads(rxstream.encode(m)) for m in late.items] == [STREAM.message()]
 
 
 @pytest.mark.parametrize("k", JOIN_POINTS.values(), ids=JOIN_POINTS.keys())
-def test_a_late_joiner_through_text_deltas_gets_the_text_so_far_then_the_rest(k):
+def test_a_late_joiner_through_text_deltas_gets_the_text_so_far_then_the_rest(k: int) -> None:
     _, late = join_at(k, lambda shared: shared.pipe(rxo.text_deltas()))
     assert "".join(late.items) == FULL_TEXT
     if k == JOIN_POINTS["mid_text"]:
         assert late.items[0] == "Let me ch"  # the text so far, as one string
 
 
-def test_a_late_joiner_through_tool_inputs_mid_tool_input_gets_the_full_input():
+def test_a_late_joiner_through_tool_inputs_mid_tool_input_gets_the_full_input() -> None:
     k = JOIN_POINTS["mid_tool_input"]
     _, late = join_at(k, lambda shared: shared.pipe(rxo.tool_inputs()))
     *deltas, final = late.items
@@ -174,7 +174,7 @@ def test_a_late_joiner_through_tool_inputs_mid_tool_input_gets_the_full_input():
     assert [d.partial_json for d in deltas] == fragments[-len(deltas) :]
 
 
-def test_joining_after_completion_gets_the_snapshot_and_the_completion():
+def test_joining_after_completion_gets_the_snapshot_and_the_completion() -> None:
     source, _ = counted_source()
     shared = SharedStream(source)
     shared.connect()
@@ -188,7 +188,7 @@ def test_joining_after_completion_gets_the_snapshot_and_the_completion():
     assert [json.loads(rxstream.encode(m)) for m in final.items] == [STREAM.message()]
 
 
-def test_joining_after_a_failure_gets_the_snapshot_and_the_error():
+def test_joining_after_a_failure_gets_the_snapshot_and_the_error() -> None:
     source, _ = counted_source(sse([*EVENTS[:6], error_event("overloaded_error")]))
     shared = SharedStream(source)
     early = Recorder().attach(shared)
@@ -199,7 +199,7 @@ def test_joining_after_a_failure_gets_the_snapshot_and_the_error():
     assert isinstance(late.errors[0], OverloadedError)
 
 
-def test_a_source_error_reaches_every_subscriber():
+def test_a_source_error_reaches_every_subscriber() -> None:
     source, _ = counted_source(sse(EVENTS[:8]))
     shared = SharedStream(source)
     recorders = [Recorder().attach(shared) for _ in range(3)]
@@ -213,7 +213,7 @@ def test_a_source_error_reaches_every_subscriber():
 # --- failing subscribers -----------------------------------------------------------------------
 
 
-def test_a_raising_subscriber_is_removed_and_told_while_the_others_go_on():
+def test_a_raising_subscriber_is_removed_and_told_while_the_others_go_on() -> None:
     source, _ = counted_source()
     shared = SharedStream(source)
     before = Recorder().attach(shared)
@@ -235,7 +235,7 @@ def test_a_raising_subscriber_is_removed_and_told_while_the_others_go_on():
         assert (recorder.errors, recorder.completed) == ([], 1)
 
 
-def test_on_subscriber_error_gets_the_error_when_on_error_raises_too():
+def test_on_subscriber_error_gets_the_error_when_on_error_raises_too() -> None:
     reported: list[BaseException] = []
     source, _ = counted_source()
     shared = SharedStream(source, on_subscriber_error=reported.append)
@@ -269,7 +269,7 @@ def failing_after(n: int) -> Callable[[Any], Any]:
     return mapper
 
 
-def test_an_operator_failing_for_one_subscriber_leaves_the_others():
+def test_an_operator_failing_for_one_subscriber_leaves_the_others() -> None:
     reported: list[BaseException] = []
     source, _ = counted_source()
     shared = SharedStream(source, on_subscriber_error=reported.append)
@@ -283,7 +283,7 @@ def test_an_operator_failing_for_one_subscriber_leaves_the_others():
     assert [json.loads(rxstream.encode(m)) for m in others.items] == [STREAM.message()]
 
 
-def test_invalid_tool_json_fails_the_shared_stream_after_the_events_before_it():
+def test_invalid_tool_json_fails_the_shared_stream_after_the_events_before_it() -> None:
     bad = ToolUse(None, json_text='{"a": 1,,}')
     source, _ = counted_source(Stream([Text("hi"), bad]).sse())
     shared = SharedStream(source)
@@ -296,7 +296,7 @@ def test_invalid_tool_json_fails_the_shared_stream_after_the_events_before_it():
     assert events.errors == tools.errors
 
 
-def test_disposing_one_subscription_leaves_the_others():
+def test_disposing_one_subscription_leaves_the_others() -> None:
     source, _ = counted_source()
     shared = SharedStream(source)
     leaving = Recorder()
@@ -314,7 +314,7 @@ def test_disposing_one_subscription_leaves_the_others():
     assert len(staying.items) == len(EVENTS)
 
 
-def test_disposing_the_connection_closes_the_source_for_everyone():
+def test_disposing_the_connection_closes_the_source_for_everyone() -> None:
     closed: list[bool] = []
 
     def open_chunks() -> Iterator[bytes]:
