@@ -192,7 +192,7 @@ CASES = {
 
 @pytest.mark.parametrize("stream", CASES.values(), ids=CASES.keys())
 @pytest.mark.parametrize("size", [1, 7, 4096])
-def test_final_message_matches_the_sdk(sdk, stream, size):
+def test_final_message_matches_the_sdk(sdk: SDK, stream: Stream, size: int) -> None:
     assert_same_final_message(sdk, chunked(stream.sse(), size))
 
 
@@ -202,5 +202,7 @@ def test_final_message_matches_the_sdk(sdk, stream, size):
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(stream=stream_strategy(), sizes=chunk_sizes())
-def test_final_message_matches_the_sdk_for_generated_streams(sdk, stream, sizes):
+def test_final_message_matches_the_sdk_for_generated_streams(
+    sdk: SDK, stream: Stream, sizes: list[int]
+) -> None:
     assert_same_final_message(sdk, chunked(stream.sse(), sizes))

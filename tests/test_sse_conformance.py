@@ -29,7 +29,9 @@ CHUNKINGS = [
 ]
 
 
-def sse(data: str, event: str = "message", id: str = "", retry: int | None = None):
+def sse(
+    data: str, event: str = "message", id: str = "", retry: int | None = None
+) -> ServerSentEvent:
     return ServerSentEvent(event=event, data=data, id=id, retry=retry)
 
 
@@ -143,7 +145,7 @@ RULES = [
 
 @pytest.mark.parametrize("chunk_size", CHUNKINGS)
 @pytest.mark.parametrize(("stream", "expected"), RULES)
-def test_rule(stream: bytes, expected: list[ServerSentEvent], chunk_size: int | None):
+def test_rule(stream: bytes, expected: list[ServerSentEvent], chunk_size: int | None) -> None:
     assert list(iter_sse(chunked(stream, chunk_size))) == expected
 
 
@@ -155,7 +157,7 @@ def test_rule(stream: bytes, expected: list[ServerSentEvent], chunk_size: int | 
         pytest.param([b"data: a\r", b"", b"\ndata: b\r\n\r\n"], id="empty_chunk_between"),
     ],
 )
-def test_crlf_split_across_chunks_is_one_line_end(chunks: list[bytes]):
+def test_crlf_split_across_chunks_is_one_line_end(chunks: list[bytes]) -> None:
     assert list(iter_sse(chunks)) == [sse("a\nb")]
 
 
@@ -167,43 +169,43 @@ def test_crlf_split_across_chunks_is_one_line_end(chunks: list[bytes]):
         pytest.param([b"", b"\xef", b"", b"\xbb\xbfdata: a\n\n"], id="with_empty_chunks"),
     ],
 )
-def test_bom_split_across_first_chunks_stripped(chunks: list[bytes]):
+def test_bom_split_across_first_chunks_stripped(chunks: list[bytes]) -> None:
     assert list(iter_sse(chunks)) == [sse("a")]
 
 
-def test_bom_prefix_that_is_no_bom_kept():
+def test_bom_prefix_that_is_no_bom_kept() -> None:
     # "\xef\xbb" then "x": not a BOM, so the bytes are the start of a (strange) field name.
     assert list(iter_sse([b"\xef\xbb", b"x\ndata: a\n\n"])) == [sse("a")]
 
 
 @pytest.mark.parametrize("char", ["é", "数", "🎉"])
-def test_utf8_char_split_at_every_byte(char: str):
+def test_utf8_char_split_at_every_byte(char: str) -> None:
     encoded = char.encode()
     for cut in range(1, len(encoded)):
         chunks = [b"data: " + encoded[:cut], encoded[cut:] + b"\n\n"]
         assert list(iter_sse(chunks)) == [sse(char)]
 
 
-def test_end_reports_an_unterminated_event():
+def test_end_reports_an_unterminated_event() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"data: a\n\ndata: b\n") == [(None, b"a", 1, 0, "", None)]
     assert decoder.end() == ([], True)
 
 
-def test_end_reports_nothing_left_after_a_complete_stream():
+def test_end_reports_nothing_left_after_a_complete_stream() -> None:
     decoder = SSEDecoder()
     decoder.feed(b"data: a\n\n")
     assert decoder.end() == ([], False)
 
 
-def test_end_dispatches_an_event_closed_by_a_held_back_cr():
+def test_end_dispatches_an_event_closed_by_a_held_back_cr() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"data: a\r\r") == []  # the last CR may be half of a CRLF
     assert decoder.end() == ([(None, b"a", 1, 0, "", None)], False)
 
 
 @pytest.mark.parametrize("chunk_size", CHUNKINGS)
-def test_events_carry_ordinal_and_the_offset_where_they_start(chunk_size: int | None):
+def test_events_carry_ordinal_and_the_offset_where_they_start(chunk_size: int | None) -> None:
     stream = b"event: a\ndata: 1\n\n: note\ndata: 2\n\n\n\nid: x\ndata: 3\n\n"
     decoder = SSEDecoder()
     raws = [raw for chunk in chunked(stream, chunk_size) for raw in decoder.feed(chunk)]
@@ -215,7 +217,7 @@ def test_events_carry_ordinal_and_the_offset_where_they_start(chunk_size: int | 
 
 
 @pytest.mark.parametrize("chunk_size", [None, 60, 7])
-def test_events_of_the_api_shape_carry_ordinal_offset_id_and_retry(chunk_size: int | None):
+def test_events_of_the_api_shape_carry_ordinal_offset_id_and_retry(chunk_size: int | None) -> None:
     # Runs of `event:` + `data:` events take a faster path than other events.
     head = b"id: 7\nretry: 30\ndata: 0\n\n"
     api = [b'event: e%d\ndata: {"n": %d}\n\n' % (i, i) for i in range(1, 6)]
@@ -233,7 +235,7 @@ def test_events_of_the_api_shape_carry_ordinal_offset_id_and_retry(chunk_size: i
     assert decoder.events_dispatched == 6
 
 
-def test_offsets_count_crlf_as_one_byte():
+def test_offsets_count_crlf_as_one_byte() -> None:
     decoder = SSEDecoder()
     raws = decoder.feed(b"data: 1\r\n\r\ndata: 2\r\n\r\n")
     assert [raw[3] for raw in raws] == [0, len(b"data: 1\n\n")]
@@ -242,7 +244,7 @@ def test_offsets_count_crlf_as_one_byte():
 # --- maximum event size -----------------------------------------------------------------
 
 
-def test_default_max_event_size_is_16_mib():
+def test_default_max_event_size_is_16_mib() -> None:
     assert DEFAULT_MAX_EVENT_SIZE == 16 * 1024 * 1024
     assert SSEDecoder().max_event_size == DEFAULT_MAX_EVENT_SIZE
 
@@ -253,14 +255,14 @@ def event_of_size(size: int) -> bytes:
 
 
 @pytest.mark.parametrize("chunk_size", CHUNKINGS)
-def test_event_of_exactly_max_size_passes(chunk_size: int | None):
+def test_event_of_exactly_max_size_passes(chunk_size: int | None) -> None:
     stream = event_of_size(64)
     events = list(iter_sse(chunked(stream, chunk_size), max_event_size=64))
     assert events == [sse("x" * (64 - 6))]
 
 
 @pytest.mark.parametrize("chunk_size", CHUNKINGS)
-def test_event_over_max_size_raises_stream_decode_error(chunk_size: int | None):
+def test_event_over_max_size_raises_stream_decode_error(chunk_size: int | None) -> None:
     stream = event_of_size(32) + event_of_size(65)
     with pytest.raises(StreamDecodeError) as caught:
         list(iter_sse(chunked(stream, chunk_size), max_event_size=64))
@@ -269,7 +271,7 @@ def test_event_over_max_size_raises_stream_decode_error(chunk_size: int | None):
 
 
 @pytest.mark.parametrize("chunk_size", CHUNKINGS)
-def test_events_before_an_oversize_event_are_delivered_first(chunk_size: int | None):
+def test_events_before_an_oversize_event_are_delivered_first(chunk_size: int | None) -> None:
     stream = event_of_size(32) + event_of_size(65)
     seen: list[ServerSentEvent] = []
     with pytest.raises(StreamDecodeError):
@@ -277,7 +279,7 @@ def test_events_before_an_oversize_event_are_delivered_first(chunk_size: int | N
     assert seen == [sse("x" * 26)]
 
 
-def test_decoder_returns_the_events_before_an_oversize_one_then_raises():
+def test_decoder_returns_the_events_before_an_oversize_one_then_raises() -> None:
     decoder = SSEDecoder(max_event_size=64)
     assert [raw[1] for raw in decoder.feed(event_of_size(32) + event_of_size(65))] == [b"x" * 26]
     with pytest.raises(StreamDecodeError, match="event #2 at byte 34"):
@@ -293,7 +295,7 @@ def test_decoder_returns_the_events_before_an_oversize_one_then_raises():
         pytest.param(lambda size: [b"data: ", *[b"x" * 1024] * (size // 1024 + 1)], id="1-KiB"),
     ],
 )
-def test_default_max_event_size_enforced(feed: Callable[[int], list[bytes]]):
+def test_default_max_event_size_enforced(feed: Callable[[int], list[bytes]]) -> None:
     with pytest.raises(StreamDecodeError, match="maximum event size of 16777216 bytes"):
         list(iter_sse(feed(DEFAULT_MAX_EVENT_SIZE)))
 
@@ -310,7 +312,7 @@ def feed_until_error(decoder: SSEDecoder, chunk: bytes, most: int) -> int:
     raise AssertionError(f"no error after {fed} bytes")
 
 
-def test_oversize_event_in_small_chunks_raises_as_soon_as_it_passes_the_max():
+def test_oversize_event_in_small_chunks_raises_as_soon_as_it_passes_the_max() -> None:
     """Memory stays bounded: the decoder does not wait for the end of an oversize event."""
     limit, chunk = 10_000, b"x" * 100
     decoder = SSEDecoder(max_event_size=limit)
@@ -319,12 +321,12 @@ def test_oversize_event_in_small_chunks_raises_as_soon_as_it_passes_the_max():
     assert limit < fed <= limit + len(chunk)
 
 
-def test_oversize_event_of_many_data_lines_raises_as_soon_as_it_passes_the_max():
+def test_oversize_event_of_many_data_lines_raises_as_soon_as_it_passes_the_max() -> None:
     line = b"data: xx\n"
     fed = feed_until_error(SSEDecoder(max_event_size=1000), line, 100_000)
     assert 1000 < fed <= 1000 + len(line)
 
 
-def test_max_event_size_is_per_event_not_per_stream():
+def test_max_event_size_is_per_event_not_per_stream() -> None:
     stream = event_of_size(60) * 100
     assert len(list(iter_sse(chunked(stream, 7), max_event_size=64))) == 100

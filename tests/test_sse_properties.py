@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rxstream import APIError, SSEDecoder, iter_events, iter_sse
+from rxstream import APIError, SSEDecoder, TextDelta, iter_events, iter_sse
 
 MODEST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -89,7 +89,7 @@ def raw_events(chunks: list[bytes], max_event_size: int = 1 << 24) -> Any:
 
 @MODEST
 @given(st.data())
-def test_every_chunking_yields_the_same_events(data: st.DataObject):
+def test_every_chunking_yields_the_same_events(data: st.DataObject) -> None:
     stream = data.draw(event_streams())
     chunks = data.draw(chunkings(stream))
     assert list(iter_sse(chunks)) == list(iter_sse([stream]))
@@ -98,7 +98,7 @@ def test_every_chunking_yields_the_same_events(data: st.DataObject):
 
 @MODEST
 @given(st.data())
-def test_every_chunking_hits_the_max_event_size_at_the_same_event(data: st.DataObject):
+def test_every_chunking_hits_the_max_event_size_at_the_same_event(data: st.DataObject) -> None:
     stream = data.draw(event_streams())
     chunks = data.draw(chunkings(stream))
     limit = data.draw(st.integers(0, 30))
@@ -107,16 +107,22 @@ def test_every_chunking_hits_the_max_event_size_at_the_same_event(data: st.DataO
 
 @MODEST
 @given(st.data())
-def test_every_chunking_yields_the_same_typed_events(data: st.DataObject):
+def test_every_chunking_yields_the_same_typed_events(data: st.DataObject) -> None:
     texts = data.draw(st.lists(st.text(max_size=20), max_size=15))
     stream = api_stream(texts, line_end=data.draw(LINE_ENDS), bom=data.draw(st.booleans()))
     chunks = data.draw(chunkings(stream))
     events = list(iter_events(chunks))
     assert events == list(iter_events([stream]))
     assert raw_events(chunks) == raw_events([stream])  # ordinals and offsets too
-    assert "".join(e.delta.text for e in events if e.type == "content_block_delta") == "".join(
+    assert "".join(text_of(e.delta) for e in events if e.type == "content_block_delta") == "".join(
         texts
     )
+
+
+def text_of(delta: object) -> str:
+    """The text of a delta that must be a `text_delta`."""
+    assert isinstance(delta, TextDelta)
+    return delta.text
 
 
 def api_stream(texts: list[str], *, line_end: bytes = b"\n", bom: bool = False) -> bytes:
@@ -201,7 +207,7 @@ def small_events(chunks: list[bytes]) -> Iterator[Any]:
 
 @MODEST
 @given(st.binary(max_size=300), st.data())
-def test_random_bytes_raise_nothing_but_api_errors(stream: bytes, data: st.DataObject):
+def test_random_bytes_raise_nothing_but_api_errors(stream: bytes, data: st.DataObject) -> None:
     chunks = data.draw(chunkings(stream))
     for decode in (iter_sse, iter_events, small_events):
         assert outcome(decode, chunks) == outcome(decode, [stream])
@@ -209,7 +215,7 @@ def test_random_bytes_raise_nothing_but_api_errors(stream: bytes, data: st.DataO
 
 @MODEST
 @given(mutated_streams(), st.data())
-def test_mutated_streams_raise_nothing_but_api_errors(stream: bytes, data: st.DataObject):
+def test_mutated_streams_raise_nothing_but_api_errors(stream: bytes, data: st.DataObject) -> None:
     chunks = data.draw(chunkings(stream))
     for decode in (iter_sse, iter_events, small_events):
         assert outcome(decode, chunks) == outcome(decode, [stream])
