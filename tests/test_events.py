@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import Any
 
 import msgspec
@@ -374,7 +374,7 @@ USAGE = Usage(
     cache_creation={"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
     service_tier="standard",
 )
-MESSAGE_START = (
+MESSAGE_START: tuple[dict[str, Any], MessageStartEvent] = (
     {
         "type": "message_start",
         "message": {
@@ -513,11 +513,11 @@ STREAM = sse_bytes(WIRE)
 
 
 @pytest.mark.parametrize("chunk_size", [len(STREAM), 4096, 7, 1])
-def test_every_wire_type_decodes_to_its_struct(chunk_size: int):
+def test_every_wire_type_decodes_to_its_struct(chunk_size: int) -> None:
     assert list(iter_events(chunked(STREAM, chunk_size))) == EXPECTED
 
 
-def test_the_stream_covers_every_type_of_the_design():
+def test_the_stream_covers_every_type_of_the_design() -> None:
     events = list(iter_events([STREAM]))
     assert {e.type for e in events} == {
         "message_start",
@@ -561,7 +561,7 @@ def test_the_stream_covers_every_type_of_the_design():
     }
 
 
-def test_ping_and_error_are_events_not_dropped():
+def test_ping_and_error_are_events_not_dropped() -> None:
     stream = sse_bytes(
         [
             {"type": "ping"},
@@ -574,11 +574,11 @@ def test_ping_and_error_are_events_not_dropped():
     ]
 
 
-def test_events_without_an_event_line_are_typed_by_their_json_type():
+def test_events_without_an_event_line_are_typed_by_their_json_type() -> None:
     assert list(iter_events([sse_bytes(WIRE, named=False)])) == EXPECTED
 
 
-def test_events_whose_json_lacks_a_type_are_typed_by_their_event_name():
+def test_events_whose_json_lacks_a_type_are_typed_by_their_event_name() -> None:
     stream = (
         b"event: ping\ndata: {}\n\n"
         b'event: content_block_stop\ndata: {"index": 3}\n\n'
@@ -591,7 +591,7 @@ def test_events_whose_json_lacks_a_type_are_typed_by_their_event_name():
     ]
 
 
-def test_decode_event_types_one_raw_event():
+def test_decode_event_types_one_raw_event() -> None:
     raw = (b"content_block_stop", b'{"type":"content_block_stop","index":2}', 1, 0, "", None)
     assert rxstream.decode_event(raw) == ContentBlockStopEvent(index=2)
 
@@ -678,14 +678,14 @@ UNKNOWN_CITATION = b'{"type":"mystery_location","cited_text":"x","where":7}'
 )
 def test_unknown_types_decode_to_unknown_values_and_the_stream_goes_on(
     payload: bytes, expected: Any
-):
+) -> None:
     stream = sse_bytes([{"type": "ping"}]) + b"data: " + payload + b"\n\n" + sse_bytes(WIRE)
     events = list(iter_events(chunked(stream, 5)))
     assert events == [PingEvent(), expected, *EXPECTED]
     assert json.loads(encode(events[1])) == json.loads(payload)
 
 
-def test_unknown_values_keep_wire_type_and_raw_json():
+def test_unknown_values_keep_wire_type_and_raw_json() -> None:
     delta = UnknownDelta("mystery_delta", UNKNOWN_DELTA)
     assert delta.type == "unknown"
     assert delta.wire_type == "mystery_delta"
@@ -693,7 +693,7 @@ def test_unknown_values_keep_wire_type_and_raw_json():
     assert delta.data == {"type": "mystery_delta", "bits": "0101"}
 
 
-def test_unknown_values_compare_hash_and_pickle_by_class_wire_type_and_raw():
+def test_unknown_values_compare_hash_and_pickle_by_class_wire_type_and_raw() -> None:
     delta = UnknownDelta("mystery_delta", UNKNOWN_DELTA)
     assert delta == UnknownDelta("mystery_delta", UNKNOWN_DELTA)
     assert delta != UnknownBlock("mystery_delta", UNKNOWN_DELTA)
@@ -702,7 +702,7 @@ def test_unknown_values_compare_hash_and_pickle_by_class_wire_type_and_raw():
     assert pickle.loads(pickle.dumps(delta)) == delta
 
 
-def test_unknown_value_repr_shows_the_start_of_the_raw_json():
+def test_unknown_value_repr_shows_the_start_of_the_raw_json() -> None:
     short = UnknownEvent("x", b'{"type":"x"}')
     assert repr(short) == "UnknownEvent(wire_type='x', raw=b'{\"type\":\"x\"}')"
     long = repr(UnknownEvent("x", b"[" + b"1," * 100 + b"1]"))
@@ -710,15 +710,15 @@ def test_unknown_value_repr_shows_the_start_of_the_raw_json():
     assert len(long) < 130
 
 
-def test_encode_refuses_values_that_are_not_wire_values():
+def test_encode_refuses_values_that_are_not_wire_values() -> None:
     with pytest.raises(NotImplementedError, match="cannot encode object"):
         encode(object())
 
 
-def test_unknown_values_are_immutable():
+def test_unknown_values_are_immutable() -> None:
     value = UnknownEvent("x", b"{}")
     with pytest.raises(AttributeError):
-        value.raw = b"[]"  # type: ignore[misc]
+        value.raw = b"[]"
 
 
 @pytest.mark.parametrize(
@@ -733,12 +733,12 @@ def test_unknown_values_are_immutable():
         pytest.param(b"", id="empty"),
     ],
 )
-def test_unknown_event_with_non_json_or_non_object_data_is_kept_raw(data: bytes):
+def test_unknown_event_with_non_json_or_non_object_data_is_kept_raw(data: bytes) -> None:
     stream = b"event: telemetry\ndata: " + data + b"\n\n" + sse_bytes([{"type": "message_stop"}])
     assert list(iter_events([stream])) == [UnknownEvent("telemetry", data), MessageStopEvent()]
 
 
-def test_unknown_event_raw_is_exactly_the_data_bytes():
+def test_unknown_event_raw_is_exactly_the_data_bytes() -> None:
     data = b'{ "type" : "new_event",  "x": "\\u00e9" }'
     (event,) = iter_events([b"data: " + data + b"\n\n"])
     assert isinstance(event, UnknownEvent)
@@ -753,7 +753,7 @@ def test_unknown_event_raw_is_exactly_the_data_bytes():
 @pytest.mark.parametrize("chunk_size", [None, 1, 3, 7])
 def test_invalid_json_in_a_known_event_names_event_ordinal_offset_and_payload(
     chunk_size: int | None,
-):
+) -> None:
     good = sse_bytes(WIRE[:3])
     bad = b'{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel'
     stream = good + b": keep-alive\n\nevent: content_block_delta\ndata: " + bad + b"\n\n"
@@ -771,7 +771,7 @@ def test_invalid_json_in_a_known_event_names_event_ordinal_offset_and_payload(
 
 
 @pytest.mark.parametrize("chunk_size", [None, 4096, 1])
-def test_invalid_json_among_events_of_the_api_shape_names_the_event(chunk_size: int | None):
+def test_invalid_json_among_events_of_the_api_shape_names_the_event(chunk_size: int | None) -> None:
     good = sse_bytes(WIRE[:3])
     bad = b"event: content_block_delta\ndata: {not json}\n\n"
     stream = good + bad + sse_bytes(WIRE[3:6])
@@ -784,7 +784,7 @@ def test_invalid_json_among_events_of_the_api_shape_names_the_event(chunk_size: 
 
 
 @pytest.mark.parametrize("chunk_size", [None, 4096, 1])
-def test_unknown_event_among_events_of_the_api_shape(chunk_size: int | None):
+def test_unknown_event_among_events_of_the_api_shape(chunk_size: int | None) -> None:
     stream = sse_bytes(WIRE[:3]) + b"event: telemetry\ndata: <b>hi</b>\n\n" + sse_bytes(WIRE[3:])
     events = list(iter_events([stream] if chunk_size is None else chunked(stream, chunk_size)))
     assert events == [*EXPECTED[:3], UnknownEvent("telemetry", b"<b>hi</b>"), *EXPECTED[3:]]
@@ -801,17 +801,17 @@ def test_unknown_event_among_events_of_the_api_shape(chunk_size: int | None):
         ),
     ],
 )
-def test_unnamed_event_that_cannot_be_typed_is_an_error(data: bytes, message: str):
+def test_unnamed_event_that_cannot_be_typed_is_an_error(data: bytes, message: str) -> None:
     with pytest.raises(StreamDecodeError, match=re.escape(message)):
         list(iter_events([b"data: " + data + b"\n\n"]))
 
 
-def test_invalid_json_in_an_unnamed_event_is_an_error():
+def test_invalid_json_in_an_unnamed_event_is_an_error() -> None:
     with pytest.raises(StreamDecodeError, match=r"invalid JSON in event #1 at byte 0"):
         list(iter_events([b"data: {oops\n\n"]))
 
 
-def test_events_after_a_decode_error_are_not_decoded():
+def test_events_after_a_decode_error_are_not_decoded() -> None:
     stream = b"event: ping\ndata: {bad\n\n" + sse_bytes([{"type": "message_stop"}])
     seen: list[Any] = []
     with pytest.raises(StreamDecodeError):
@@ -909,7 +909,7 @@ SCHEMA_ERRORS = [
 @pytest.mark.parametrize(("payload", "path"), SCHEMA_ERRORS)
 def test_known_event_with_missing_or_wrong_field_names_the_field(
     payload: dict[str, Any], path: str
-):
+) -> None:
     stream = sse_bytes([{"type": "ping"}, payload])
     with pytest.raises(StreamDecodeError) as caught:
         list(iter_events([stream]))
@@ -918,7 +918,7 @@ def test_known_event_with_missing_or_wrong_field_names_the_field(
     assert path in message
 
 
-def test_schema_error_is_found_next_to_an_unknown_type():
+def test_schema_error_is_found_next_to_an_unknown_type() -> None:
     payload = {
         "type": "content_block_delta",
         "index": "first",
@@ -928,7 +928,7 @@ def test_schema_error_is_found_next_to_an_unknown_type():
         list(iter_events([sse_bytes([payload])]))
 
 
-def test_message_delta_without_the_nullable_stop_fields_decodes_as_null():
+def test_message_delta_without_the_nullable_stop_fields_decodes_as_null() -> None:
     """Some proxies drop `stop_sequence`; the API always sends it."""
     payload = {
         "type": "message_delta",
@@ -946,7 +946,9 @@ def test_message_delta_without_the_nullable_stop_fields_decodes_as_null():
 
 
 @pytest.mark.parametrize(("wire", "value"), [pytest.param(w, v, id=w["type"]) for w, v in EVENTS])
-def test_every_event_encodes_back_to_the_json_it_came_from(wire: dict[str, Any], value: Any):
+def test_every_event_encodes_back_to_the_json_it_came_from(
+    wire: dict[str, Any], value: Any
+) -> None:
     assert json.loads(encode(value)) == wire
 
 
@@ -954,7 +956,7 @@ def test_every_event_encodes_back_to_the_json_it_came_from(wire: dict[str, Any],
     ("wire", "value"),
     [pytest.param(w, v, id=w["type"]) for w, v in [*BLOCKS, *DELTAS, *CITATIONS]],
 )
-def test_every_block_delta_and_citation_encodes_back(wire: dict[str, Any], value: Any):
+def test_every_block_delta_and_citation_encodes_back(wire: dict[str, Any], value: Any) -> None:
     assert json.loads(encode(value)) == wire
     assert msgspec.json.decode(encode(value), type=type(value)) == value
 
@@ -968,11 +970,11 @@ def test_every_block_delta_and_citation_encodes_back(wire: dict[str, Any], value
         UnknownCitation("c", UNKNOWN_CITATION),
     ],
 )
-def test_unknown_values_encode_to_exactly_their_raw_bytes(value: UnknownValue):
+def test_unknown_values_encode_to_exactly_their_raw_bytes(value: UnknownValue) -> None:
     assert encode(value) == value.raw
 
 
-def test_decoding_what_was_encoded_gives_the_same_events():
+def test_decoding_what_was_encoded_gives_the_same_events() -> None:
     events = list(iter_events([STREAM]))
     again = b"".join(b"data: " + encode(e) + b"\n\n" for e in events)
     assert list(iter_events([again])) == events
@@ -993,13 +995,13 @@ async def collect(events: AsyncIterator[Any], into: list[Any]) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("chunk_size", [len(STREAM), 7])
-async def test_aiter_events_yields_what_iter_events_yields(chunk_size: int):
+async def test_aiter_events_yields_what_iter_events_yields(chunk_size: int) -> None:
     events = [e async for e in aiter_events(achunks(chunked(STREAM, chunk_size)))]
     assert events == EXPECTED
 
 
 @pytest.mark.anyio
-async def test_aiter_sse_yields_what_iter_sse_yields():
+async def test_aiter_sse_yields_what_iter_sse_yields() -> None:
     stream = (
         b"\xef\xbb\xbfid: 1\r\nevent: a\r\ndata: x\r\n\r\nretry: 5\ndata: y\ndata: z\n\ndata: cut"
     )
@@ -1012,7 +1014,7 @@ async def test_aiter_sse_yields_what_iter_sse_yields():
 
 
 @pytest.mark.anyio
-async def test_async_twins_dispatch_an_event_closed_by_a_final_cr():
+async def test_async_twins_dispatch_an_event_closed_by_a_final_cr() -> None:
     stream = b'event: message_stop\ndata: {"type":"message_stop"}\r\r'
     assert [e async for e in aiter_events(achunks([stream]))] == [MessageStopEvent()]
     assert [e async for e in aiter_sse(achunks([stream]))] == [
@@ -1021,7 +1023,7 @@ async def test_async_twins_dispatch_an_event_closed_by_a_final_cr():
 
 
 @pytest.mark.anyio
-async def test_aiter_events_raises_stream_decode_error():
+async def test_aiter_events_raises_stream_decode_error() -> None:
     stream = sse_bytes([{"type": "ping"}]) + b"event: message_stop\ndata: {\n\n"
     seen: list[Any] = []
     with pytest.raises(StreamDecodeError, match=r"event #2 'message_stop'"):
@@ -1030,7 +1032,7 @@ async def test_aiter_events_raises_stream_decode_error():
 
 
 @pytest.mark.anyio
-async def test_aiter_events_keeps_unknown_types():
+async def test_aiter_events_keeps_unknown_types() -> None:
     stream = b"event: telemetry\ndata: <b>hi</b>\n\n" + sse_bytes(WIRE)
     events = [e async for e in aiter_events(achunks(chunked(stream, 3)))]
     assert events == [UnknownEvent("telemetry", b"<b>hi</b>"), *EXPECTED]
@@ -1048,16 +1050,17 @@ def closing_chunks(chunks: list[bytes], closed: list[bool]) -> AsyncIterator[byt
 
 
 @pytest.mark.anyio
-async def test_aiter_events_closes_the_chunk_iterator_when_the_consumer_stops_early():
+async def test_aiter_events_closes_the_chunk_iterator_when_the_consumer_stops_early() -> None:
     closed: list[bool] = []
     events = aiter_events(closing_chunks(chunked(STREAM, 7), closed))
     assert await anext(events) == EXPECTED[0]
-    await events.aclose()  # type: ignore[attr-defined]
+    assert isinstance(events, AsyncGenerator)  # aiter_* are async generators
+    await events.aclose()
     assert closed == [True]
 
 
 @pytest.mark.anyio
-async def test_aiter_events_closes_the_chunk_iterator_on_a_decode_error():
+async def test_aiter_events_closes_the_chunk_iterator_on_a_decode_error() -> None:
     closed: list[bool] = []
     stream = b"event: ping\ndata: {\n\n" + STREAM
     with pytest.raises(StreamDecodeError):
@@ -1066,9 +1069,10 @@ async def test_aiter_events_closes_the_chunk_iterator_on_a_decode_error():
 
 
 @pytest.mark.anyio
-async def test_aiter_sse_closes_the_chunk_iterator_when_the_consumer_stops_early():
+async def test_aiter_sse_closes_the_chunk_iterator_when_the_consumer_stops_early() -> None:
     closed: list[bool] = []
     events = aiter_sse(closing_chunks(chunked(STREAM, 7), closed))
     await anext(events)
-    await events.aclose()  # type: ignore[attr-defined]
+    assert isinstance(events, AsyncGenerator)  # aiter_* are async generators
+    await events.aclose()
     assert closed == [True]
