@@ -346,7 +346,9 @@ def test_sdk_retries_through_an_overload_and_succeeds(
         model="m", max_tokens=50, messages=[{"role": "user", "content": "What is 2+2?"}],
         extra_headers={"x-emulator-fault": fault},
     )  # fmt: skip
-    assert message.content[0].text == "2 + 2 = 4."  # type: ignore[union-attr]
+    block = message.content[0]
+    assert isinstance(block, anthropic.types.TextBlock)
+    assert block.text == "2 + 2 = 4."
     assert server.requests[fault] == 2
     with pytest.raises(anthropic.InternalServerError):
         sdk.messages.create(
@@ -463,7 +465,8 @@ def test_records_show_arrivals_open_connections_and_closing(
         assert not record.connection_closed
     assert server.wait_closed(record)
     assert server.wait_for(lambda e: e.open_connections == 0)
-    assert before <= record.arrived_at <= record.closed_at  # type: ignore[operator]
+    assert record.closed_at is not None
+    assert before <= record.arrived_at <= record.closed_at
     assert record.headers["x-api-key"] == "***"
 
 
@@ -547,27 +550,32 @@ def test_sdk_streams_text_and_gets_the_final_message(sdk: anthropic.Anthropic) -
     with sdk.messages.stream(model="claude-x", max_tokens=200, messages=prompt) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
-    assert text == final.content[0].text  # type: ignore[union-attr]
+    block = final.content[0]
+    assert isinstance(block, anthropic.types.TextBlock)
+    assert text == block.text
     assert len(text.split("\n")) == 3
     assert final.stop_reason == "end_turn"
     assert final.usage.output_tokens == len(re.findall(r"\S+", text))
 
 
 def test_sdk_assembles_tool_use_and_thinking(sdk: anthropic.Anthropic) -> None:
-    tools = [{
+    tools: list[anthropic.types.ToolParam] = [{
         "name": "get_weather",
         "description": "Get the current weather in a given location",
         "input_schema": {"type": "object", "properties": {"location": {"type": "string"}},
                          "required": ["location"]},
     }]  # fmt: skip
     with sdk.messages.stream(
-        model="claude-x", max_tokens=2000, tools=tools,  # type: ignore[arg-type]
+        model="claude-x", max_tokens=2000, tools=tools,
         thinking={"type": "enabled", "budget_tokens": 1024},
         messages=[{"role": "user", "content": "What's the weather in San Francisco?"}],
     ) as stream:  # fmt: skip
         final = stream.get_final_message()
     kinds = [block.type for block in final.content]
     assert kinds == ["thinking", "text", "tool_use"]
-    assert final.content[2].input == {"location": "San Francisco"}  # type: ignore[union-attr]
-    assert final.content[0].signature  # type: ignore[union-attr]
+    thinking, tool_use = final.content[0], final.content[2]
+    assert isinstance(tool_use, anthropic.types.ToolUseBlock)
+    assert tool_use.input == {"location": "San Francisco"}
+    assert isinstance(thinking, anthropic.types.ThinkingBlock)
+    assert thinking.signature
     assert final.stop_reason == "tool_use"

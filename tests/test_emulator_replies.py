@@ -37,7 +37,7 @@ CLOCK = {
         "required": ["timezone"],
     },
 }
-SEARCH = {
+SEARCH: dict[str, Any] = {
     "name": "search_flights",
     "description": "Search for flights between two airports",
     "input_schema": {
@@ -268,7 +268,7 @@ def test_tool_input_follows_every_kind_of_schema(http: httpx.Client) -> None:
     prompt = "Search flights from Lisbon for 2 passengers in business class"
     message = create(http, body(prompt, tools=[SEARCH], tool_choice={"type": "any"}))
     arguments = message["content"][0]["input"]
-    assert conforms(arguments, SEARCH["input_schema"])  # type: ignore[arg-type]
+    assert conforms(arguments, SEARCH["input_schema"])
     assert (arguments["origin"], arguments["passengers"], arguments["cabin"]) == (
         "Lisbon", 2, "business",
     )  # fmt: skip
