@@ -17,47 +17,51 @@ from rxstream._sources import opened_async_response
 from rxstream._types import Message
 
 from ._core import StreamCore, text_of
-from ._events import StreamEvent
+from ._events import LogEntry, StreamEvent
 
 __all__ = ["AsyncMessageStream", "AsyncMessageStreamManager"]
 
 
 class _LogCursor:
     """An async iterator over the stream's log with its own position. A plain class, not an
-    async generator, so abandoning it mid-way leaves nothing to finalize."""
+    async generator, so abandoning it mid-way leaves nothing to finalize. `raw` leaves the
+    log's marks unbuilt (see `LogEntry`)."""
 
-    __slots__ = ("_i", "_stream")
+    __slots__ = ("_i", "_raw", "_stream")
 
-    def __init__(self, stream: AsyncMessageStream) -> None:
+    def __init__(self, stream: AsyncMessageStream, *, raw: bool = False) -> None:
         self._stream = stream
         self._i = 0
+        self._raw = raw
 
     def __aiter__(self) -> _LogCursor:
         return self
 
-    async def __anext__(self) -> StreamEvent:
-        log = self._stream._core.log
-        while self._i >= len(log):
-            if not await self._stream._pull(self._i):
-                self._stream._core.raise_if_failed()
+    async def __anext__(self) -> LogEntry:
+        core = self._stream._core
+        log = core.log
+        i = self._i
+        while i >= len(log):
+            if not await self._stream._pull(i):
+                core.raise_if_failed()
                 raise StopAsyncIteration
-        event = log[self._i]
-        self._i += 1
-        return event
+        self._i = i + 1
+        entry = log[i]
+        return entry if self._raw or type(entry) is not int else core.event_at(i)
 
 
 class _TextCursor:
-    __slots__ = ("_events",)
+    __slots__ = ("_entries",)
 
     def __init__(self, stream: AsyncMessageStream) -> None:
-        self._events = _LogCursor(stream)
+        self._entries = _LogCursor(stream, raw=True)
 
     def __aiter__(self) -> _TextCursor:
         return self
 
     async def __anext__(self) -> str:
         while True:
-            text = text_of(await self._events.__anext__())
+            text = text_of(await self._entries.__anext__())
             if text is not None:
                 return text
 
@@ -98,7 +102,7 @@ class AsyncMessageStream:
             return len(core.log) > wanted
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        return _LogCursor(self)
+        return _LogCursor(self)  # type: ignore[return-value]  # not raw: no marks
 
     @property
     def text_stream(self) -> AsyncIterator[str]:

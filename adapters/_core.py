@@ -15,7 +15,7 @@ from rxstream._fanout import SharedStream
 from rxstream._pump import _PumpBase
 from rxstream._types import ContentBlockDeltaEvent, Message, MessageStreamEvent, TextBlock
 
-from ._events import StreamEvent, build_events
+from ._events import LogEntry, StreamEvent, event_at, log_events
 
 if TYPE_CHECKING:
     from rxstream._accumulate import StreamItem
@@ -40,7 +40,7 @@ class StreamCore:
         self._pump = pump
         self.accumulator = MessageAccumulator()
         """The message as far as the events recorded so far."""
-        self.log: list[StreamEvent] = []
+        self.log: list[LogEntry] = []
         self.done = False
         self._error: APIError | None = None
         self._subject: Subject[MessageStreamEvent] | None = None
@@ -79,9 +79,13 @@ class StreamCore:
     def record(self, event: MessageStreamEvent) -> None:
         """Feed `event` to the accumulator, log its SDK events, push it to the Observable."""
         self.accumulator.feed(event)
-        self.log.extend(build_events(event, self.accumulator))
+        log_events(event, self.accumulator, self.log)
         if self._subject is not None:
             self._subject.on_next(event)
+
+    def event_at(self, i: int) -> StreamEvent:
+        """The `i`-th event of the log (see `LogEntry`)."""
+        return event_at(self.log, i, self.accumulator)
 
     def fail(self, error: APIError) -> APIError:
         """End the stream with `error` (kept, so later calls raise it again)."""
@@ -140,8 +144,8 @@ class StreamCore:
         return "".join(texts)
 
 
-def text_of(event: StreamEvent) -> str | None:
+def text_of(entry: LogEntry) -> str | None:
     """The text of a raw `text_delta` event, else None."""
-    if isinstance(event, ContentBlockDeltaEvent) and event.delta.type == "text_delta":
-        return event.delta.text
+    if type(entry) is ContentBlockDeltaEvent and entry.delta.type == "text_delta":
+        return entry.delta.text
     return None

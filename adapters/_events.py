@@ -32,7 +32,8 @@ __all__ = [
     "StreamEvent",
     "TextEvent",
     "ThinkingEvent",
-    "build_events",
+    "event_at",
+    "log_events",
 ]
 
 _UNSET: Any = object()
@@ -175,27 +176,55 @@ StreamEvent: TypeAlias = (
 """What iterating a `MessageStream` yields: the SDK's event sequence (no `ping`)."""
 
 
-def build_events(event: MessageStreamEvent, accumulator: MessageAccumulator) -> list[StreamEvent]:
-    """The SDK's events for one wire event, already fed to `accumulator`."""
-    if isinstance(event, ContentBlockDeltaEvent):
+LogEntry: TypeAlias = StreamEvent | int
+"""An entry of a stream's event log: an event, or the mark (an int) from which `event_at`
+builds the higher-level event that follows a delta. Marks keep the log to one object the
+garbage collector tracks per wire event, however many consumers replay it."""
+
+
+def log_events(
+    event: MessageStreamEvent, accumulator: MessageAccumulator, log: list[LogEntry]
+) -> None:
+    """Append the SDK's events for one wire event, already fed to `accumulator`."""
+    if type(event) is ContentBlockDeltaEvent:
+        log.append(event)
         state = accumulator.block(event.index)
-        delta = event.delta
-        if delta.type == "text_delta" and isinstance(state, _TextState):
-            return [event, TextEvent(delta.text, state, len(state.text.parts))]
-        if delta.type == "input_json_delta" and isinstance(state, _ToolState):
-            return [event, InputJsonEvent(delta.partial_json, state, state.mark())]
-        if delta.type == "thinking_delta" and isinstance(state, _ThinkingState):
-            return [event, ThinkingEvent(delta.thinking, state, len(state.thinking.parts))]
-        if delta.type == "signature_delta" and isinstance(state, _ThinkingState):
-            return [event, SignatureEvent(state.signature)]
-        if delta.type == "citations_delta" and isinstance(state, _TextState):
-            return [event, CitationEvent(delta.citation, state, len(state.citations))]
-        return [event]
-    if event.type == "content_block_stop":
-        state = accumulator.block(event.index)
-        return [ParsedContentBlockStopEvent(event.index, state.block_at(state.mark()))]
-    if event.type == "message_stop":
-        return [ParsedMessageStopEvent(accumulator.message())]
-    if isinstance(event, PingEvent | ErrorEvent):
-        return []
-    return [event]
+        kind = event.delta.type
+        if type(state) is _TextState:
+            if kind == "text_delta":
+                log.append(len(state.text.parts))
+            elif kind == "citations_delta":
+                log.append(len(state.citations))
+        elif type(state) is _ToolState:
+            if kind == "input_json_delta":
+                log.append(state.mark())
+        elif type(state) is _ThinkingState and kind in ("thinking_delta", "signature_delta"):
+            log.append(len(state.thinking.parts))
+    elif event.type == "content_block_stop":
+        block = accumulator.block(event.index)
+        log.append(ParsedContentBlockStopEvent(event.index, block.block_at(block.mark())))
+    elif event.type == "message_stop":
+        log.append(ParsedMessageStopEvent(accumulator.message()))
+    elif not isinstance(event, PingEvent | ErrorEvent):
+        log.append(event)
+
+
+def event_at(log: list[LogEntry], i: int, accumulator: MessageAccumulator) -> StreamEvent:
+    """The event at `log[i]`, built from its mark for the event that follows a delta."""
+    entry = log[i]
+    if type(entry) is not int:
+        return entry  # type: ignore[return-value]  # an int is the only other kind
+    wire = log[i - 1]
+    assert type(wire) is ContentBlockDeltaEvent
+    state: Any = accumulator.block(wire.index)
+    delta: Any = wire.delta
+    kind = delta.type
+    if kind == "text_delta":
+        return TextEvent(delta.text, state, entry)
+    if kind == "input_json_delta":
+        return InputJsonEvent(delta.partial_json, state, entry)
+    if kind == "thinking_delta":
+        return ThinkingEvent(delta.thinking, state, entry)
+    if kind == "signature_delta":
+        return SignatureEvent(delta.signature)  # assigned, not appended: the delta's is it
+    return CitationEvent(delta.citation, state, entry)

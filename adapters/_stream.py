@@ -15,7 +15,7 @@ from rxstream._pump import EventPump, Opened
 from rxstream._types import Message, MessageStreamEvent
 
 from ._core import StreamCore, text_of
-from ._events import StreamEvent
+from ._events import LogEntry, StreamEvent
 
 __all__ = ["MessageStream", "MessageStreamManager"]
 
@@ -54,24 +54,28 @@ class MessageStream:
         core.record(event)
         return True
 
-    def _iter_log(self) -> Iterator[StreamEvent]:
-        log = self._core.log
+    def _iter_log(self, *, raw: bool = False) -> Iterator[LogEntry]:
+        """The log from its start, pulling as needed; `raw` leaves the marks unbuilt."""
+        core = self._core
+        log = core.log
         i = 0
         while True:
             while i < len(log):
-                yield log[i]
+                entry = log[i]
+                yield entry if raw or type(entry) is not int else core.event_at(i)
                 i += 1
             if not self._pull():
-                self._core.raise_if_failed()
+                core.raise_if_failed()
                 return
 
     def __iter__(self) -> Iterator[StreamEvent]:
-        return self._iter_log()
+        return self._iter_log()  # type: ignore[return-value]  # raw=False: no marks
 
     @property
     def text_stream(self) -> Iterator[str]:
         """The text deltas only, from the start of the stream, whatever else was read."""
-        return (text for event in self._iter_log() if (text := text_of(event)) is not None)
+        entries = self._iter_log(raw=True)
+        return (text for entry in entries if (text := text_of(entry)) is not None)
 
     @property
     def events(self) -> reactivex.Observable[StreamItem]:
