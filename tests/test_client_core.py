@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+from typing import Any
 
 import httpx
 import msgspec
@@ -15,6 +16,7 @@ from rxstream._client_core import (
     DEFAULT_TIMEOUT,
     MAX_RETRY_AFTER,
     ClientOptions,
+    RequestSpec,
     RetryBudget,
     build_request,
     connection_error,
@@ -29,27 +31,32 @@ from rxstream._errors import CredentialsError
 
 KEY = "sk-ant-api03-SECRET-key-value"
 TOKEN = "oauth-SECRET-token-value"
-PARAMS = {"model": "claude-x", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+PARAMS: dict[str, Any] = {
+    "model": "claude-x",
+    "max_tokens": 16,
+    "messages": [{"role": "user", "content": "hi"}],
+}
 NO_ENV: dict[str, str] = {}
 
 
-def options(**kwargs) -> ClientOptions:
+def options(**kwargs: Any) -> ClientOptions:
     kwargs.setdefault("environ", NO_ENV)
     return ClientOptions.resolve(**kwargs)
 
 
-def keyed(**kwargs) -> ClientOptions:
+def keyed(**kwargs: Any) -> ClientOptions:
     return options(api_key=KEY, **kwargs)
 
 
-def body_of(spec) -> dict:
-    return json.loads(spec.content)
+def body_of(spec: RequestSpec) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(spec.content)
+    return body
 
 
 # --- headers and credentials ------------------------------------------------------------
 
 
-def test_api_key_is_sent_as_x_api_key_with_version_content_type_and_user_agent():
+def test_api_key_is_sent_as_x_api_key_with_version_content_type_and_user_agent() -> None:
     spec = build_request(keyed(), PARAMS, stream=False)
     assert spec.method == "POST"
     assert spec.url == "https://api.anthropic.com/v1/messages"
@@ -62,23 +69,23 @@ def test_api_key_is_sent_as_x_api_key_with_version_content_type_and_user_agent()
     assert spec.headers["user-agent"].endswith(" (python)")
 
 
-def test_streaming_asks_for_an_event_stream_and_sets_stream_true_in_the_body():
+def test_streaming_asks_for_an_event_stream_and_sets_stream_true_in_the_body() -> None:
     spec = build_request(keyed(), PARAMS, stream=True)
     assert spec.headers["accept"] == "text/event-stream"
     assert body_of(spec) == {**PARAMS, "stream": True}
 
 
-def test_non_streaming_body_has_no_stream_field():
+def test_non_streaming_body_has_no_stream_field() -> None:
     assert "stream" not in body_of(build_request(keyed(), {**PARAMS, "stream": True}, stream=False))
 
 
-def test_auth_token_is_sent_as_bearer_authorization():
+def test_auth_token_is_sent_as_bearer_authorization() -> None:
     spec = build_request(options(auth_token=TOKEN), PARAMS, stream=False)
     assert spec.headers["authorization"] == f"Bearer {TOKEN}"
     assert "x-api-key" not in spec.headers
 
 
-def test_passing_both_api_key_and_auth_token_is_refused():
+def test_passing_both_api_key_and_auth_token_is_refused() -> None:
     with pytest.raises(ValueError, match="at most one"):
         options(api_key=KEY, auth_token=TOKEN)
 
@@ -91,20 +98,22 @@ def test_passing_both_api_key_and_auth_token_is_refused():
         ({"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_AUTH_TOKEN": TOKEN}, ("x-api-key", KEY)),
     ],
 )
-def test_credentials_default_to_the_environment_api_key_first(env, expected):
+def test_credentials_default_to_the_environment_api_key_first(
+    env: dict[str, str], expected: tuple[str, str]
+) -> None:
     spec = build_request(options(environ=env), PARAMS, stream=False)
     name, value = expected
     assert spec.headers[name] == value
     assert not ({"x-api-key", "authorization"} - {name}) & spec.headers.keys()
 
 
-def test_an_explicit_credential_ignores_the_environment():
+def test_an_explicit_credential_ignores_the_environment() -> None:
     env = {"ANTHROPIC_API_KEY": "sk-from-env"}
     spec = build_request(options(auth_token=TOKEN, environ=env), PARAMS, stream=False)
     assert "x-api-key" not in spec.headers
 
 
-def test_the_process_environment_is_read_by_default(monkeypatch):
+def test_the_process_environment_is_read_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://proxy.local:8080/anthropic/")
     spec = build_request(ClientOptions.resolve(), PARAMS, stream=False)
@@ -122,42 +131,44 @@ def test_the_process_environment_is_read_by_default(monkeypatch):
         (httpx.URL("http://x.test/base"), {}, "http://x.test/base/v1/messages"),
     ],
 )
-def test_base_url_comes_from_the_argument_then_the_environment(base_url, env, url):
+def test_base_url_comes_from_the_argument_then_the_environment(
+    base_url: str | httpx.URL | None, env: dict[str, str], url: str
+) -> None:
     spec = build_request(keyed(base_url=base_url, environ=env), PARAMS, stream=False)
     assert spec.url == url
 
 
-def test_no_credential_raises_credentials_error_naming_the_env_var_when_a_request_is_made():
+def test_no_credential_raises_credentials_error_naming_the_env_var_when_a_request_is_made() -> None:
     opts = options()  # constructing is fine
     with pytest.raises(CredentialsError, match="ANTHROPIC_API_KEY") as info:
         build_request(opts, PARAMS, stream=True)
     assert isinstance(info.value, rxstream.APIError)
 
 
-def test_an_authorization_header_of_your_own_stands_in_for_the_key():
+def test_an_authorization_header_of_your_own_stands_in_for_the_key() -> None:
     opts = options(default_headers={"Authorization": "Bearer proxy"})
     assert build_request(opts, PARAMS, stream=False).headers["authorization"] == "Bearer proxy"
 
 
-def test_explicitly_removing_the_authorization_header_allows_an_unauthenticated_request():
+def test_explicitly_removing_the_authorization_header_allows_an_unauthenticated_request() -> None:
     spec = build_request(options(), PARAMS, stream=False, extra_headers={"authorization": None})
     assert not {"x-api-key", "authorization"} & spec.headers.keys()
 
 
 @pytest.mark.parametrize("bad", [KEY + "\n", " " + KEY, "sk-ant-\u00e9t\u00e9"])
-def test_a_key_with_whitespace_or_non_ascii_is_refused_without_showing_it(bad):
+def test_a_key_with_whitespace_or_non_ascii_is_refused_without_showing_it(bad: str) -> None:
     with pytest.raises(CredentialsError, match="ANTHROPIC_API_KEY") as info:
         build_request(options(api_key=bad), PARAMS, stream=False)
     assert "SECRET" not in str(info.value)
     assert "t\u00e9" not in str(info.value)
 
 
-def test_betas_become_one_anthropic_beta_header():
+def test_betas_become_one_anthropic_beta_header() -> None:
     spec = build_request(keyed(), PARAMS, stream=False, betas=["a-2025", "b-2025"])
     assert spec.headers["anthropic-beta"] == "a-2025,b-2025"
 
 
-def test_header_layers_default_then_betas_then_extra_and_none_removes():
+def test_header_layers_default_then_betas_then_extra_and_none_removes() -> None:
     opts = keyed(default_headers={"User-Agent": "mine", "X-Team": "t1", "anthropic-beta": "d"})
     spec = build_request(
         opts,
@@ -178,7 +189,7 @@ def test_header_layers_default_then_betas_then_extra_and_none_removes():
 # --- body, query, timeout --------------------------------------------------------------
 
 
-def test_every_api_parameter_passes_through_and_none_values_are_left_out():
+def test_every_api_parameter_passes_through_and_none_values_are_left_out() -> None:
     params = {
         **PARAMS,
         "system": "be brief",
@@ -200,14 +211,14 @@ def test_every_api_parameter_passes_through_and_none_values_are_left_out():
     assert body == {k: v for k, v in params.items() if v is not None}
 
 
-def test_extra_body_adds_and_overrides_fields():
+def test_extra_body_adds_and_overrides_fields() -> None:
     spec = build_request(
         keyed(), PARAMS, stream=True, extra_body={"max_tokens": 99, "new": None, "stream": False}
     )
     assert body_of(spec) == {**PARAMS, "max_tokens": 99, "new": None, "stream": False}
 
 
-def test_wire_structs_from_a_previous_message_serialize_as_api_content():
+def test_wire_structs_from_a_previous_message_serialize_as_api_content() -> None:
     content = (
         rxstream.TextBlock(text="It is sunny."),
         rxstream.ToolUseBlock(id="toolu_1", name="get_weather", input={"city": "Paris"}),
@@ -222,8 +233,9 @@ def test_wire_structs_from_a_previous_message_serialize_as_api_content():
     ]
 
 
-def test_pydantic_models_such_as_the_official_sdks_serialize_through_model_dump():
-    pydantic = pytest.importorskip("pydantic")
+def test_pydantic_models_such_as_the_official_sdks_serialize_through_model_dump() -> None:
+    pytest.importorskip("pydantic")
+    import pydantic
 
     class TextBlock(pydantic.BaseModel):
         type: str
@@ -240,17 +252,17 @@ class Unsendable:
     pass
 
 
-def test_a_value_that_cannot_be_sent_raises_type_error_naming_its_type():
+def test_a_value_that_cannot_be_sent_raises_type_error_naming_its_type() -> None:
     with pytest.raises(TypeError, match="Unsendable"):
         build_request(keyed(), {**PARAMS, "metadata": Unsendable()}, stream=False)
 
 
-def test_extra_query_is_appended_to_the_url():
+def test_extra_query_is_appended_to_the_url() -> None:
     spec = build_request(keyed(), PARAMS, stream=False, extra_query={"beta": True, "n": [1, 2]})
     assert spec.url == "https://api.anthropic.com/v1/messages?beta=true&n=1&n=2"
 
 
-def test_timeout_defaults_to_600_seconds_and_a_call_can_override_it():
+def test_timeout_defaults_to_600_seconds_and_a_call_can_override_it() -> None:
     assert build_request(keyed(), PARAMS, stream=False).timeout == DEFAULT_TIMEOUT
     assert httpx.Timeout(600.0, connect=5.0) == DEFAULT_TIMEOUT
     assert build_request(keyed(timeout=3.0), PARAMS, stream=False).timeout == 3.0
@@ -261,11 +273,13 @@ def test_timeout_defaults_to_600_seconds_and_a_call_can_override_it():
     ("client_timeout", "expected"),
     [(httpx.Timeout(5.0), DEFAULT_TIMEOUT), (httpx.Timeout(42.0), httpx.Timeout(42.0))],
 )
-def test_a_user_http_client_keeps_a_timeout_it_chose(client_timeout, expected):
+def test_a_user_http_client_keeps_a_timeout_it_chose(
+    client_timeout: httpx.Timeout, expected: httpx.Timeout
+) -> None:
     assert keyed(http_client_timeout=client_timeout).timeout == expected
 
 
-def test_request_for_call_separates_request_options_from_api_parameters():
+def test_request_for_call_separates_request_options_from_api_parameters() -> None:
     kwargs = {**PARAMS, "extra_headers": {"x-a": "1"}, "betas": ["b"], "timeout": 7.0}
     spec = request_for_call(keyed(), kwargs, stream=False)
     assert body_of(spec) == PARAMS
@@ -277,7 +291,7 @@ def test_request_for_call_separates_request_options_from_api_parameters():
 @pytest.mark.parametrize(
     "bad", [{"max_retries": -1}, {"stream_retries": -1}, {"idle_timeout": 0.0}]
 )
-def test_invalid_retry_and_timeout_options_are_refused(bad):
+def test_invalid_retry_and_timeout_options_are_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
         keyed(**bad)
 
@@ -285,7 +299,7 @@ def test_invalid_retry_and_timeout_options_are_refused(bad):
 # --- secrets ---------------------------------------------------------------------------
 
 
-def test_reprs_never_show_the_key_or_token():
+def test_reprs_never_show_the_key_or_token() -> None:
     opts = keyed(default_headers={"Authorization": "Bearer " + TOKEN, "x-ok": "visible"})
     spec = build_request(opts, PARAMS, stream=False)
     for text in (repr(opts), str(opts), repr(spec), repr(options(auth_token=TOKEN))):
@@ -294,7 +308,7 @@ def test_reprs_never_show_the_key_or_token():
     assert "<redacted>" in repr(spec)
 
 
-def test_error_messages_never_contain_the_key():
+def test_error_messages_never_contain_the_key() -> None:
     headers = {"request-id": "req_1", "x-api-key": KEY}
     body = b'{"type":"error","error":{"type":"authentication_error","message":"bad key"}}'
     error = error_from_response(401, headers, body)
@@ -311,17 +325,17 @@ def test_error_messages_never_contain_the_key():
         *[(422, False), (429, True), (500, True), (502, True), (503, True), (529, True)],
     ],
 )
-def test_should_retry_follows_the_status(status, expected):
+def test_should_retry_follows_the_status(status: int, expected: bool) -> None:
     assert should_retry(status, {}) is expected
 
 
-def test_x_should_retry_overrides_the_status_either_way():
+def test_x_should_retry_overrides_the_status_either_way() -> None:
     assert should_retry(400, {"x-should-retry": "true"}) is True
     assert should_retry(529, {"X-Should-Retry": "false"}) is False
     assert should_retry(529, httpx.Headers({"X-Should-Retry": "false"})) is False
 
 
-def test_retry_after_ms_wins_over_retry_after():
+def test_retry_after_ms_wins_over_retry_after() -> None:
     assert retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
 
 
@@ -335,11 +349,11 @@ def test_retry_after_ms_wins_over_retry_after():
         ({}, None),
     ],
 )
-def test_retry_after_reads_seconds(headers, expected):
+def test_retry_after_reads_seconds(headers: dict[str, str], expected: float | None) -> None:
     assert retry_after(headers) == expected
 
 
-def test_retry_after_reads_an_http_date():
+def test_retry_after_reads_an_http_date() -> None:
     now = 1_700_000_000.0
     date = email.utils.formatdate(now + 20, usegmt=True)
     assert retry_after({"retry-after": date}, now=lambda: now) == pytest.approx(20.0)
@@ -354,7 +368,9 @@ def test_retry_after_reads_an_http_date():
         ({"retry-after": "1e12"}, MAX_RETRY_AFTER),
     ],
 )
-def test_a_positive_retry_after_is_honoured_as_the_sdk_does(headers, expected):
+def test_a_positive_retry_after_is_honoured_as_the_sdk_does(
+    headers: dict[str, str], expected: float
+) -> None:
     assert retry_delay(0, headers) == expected
 
 
@@ -364,19 +380,21 @@ def test_a_positive_retry_after_is_honoured_as_the_sdk_does(headers, expected):
 @pytest.mark.parametrize(
     ("retries_taken", "base"), [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (9, 8.0)]
 )
-def test_backoff_doubles_from_half_a_second_to_eight_with_jitter(headers, retries_taken, base):
+def test_backoff_doubles_from_half_a_second_to_eight_with_jitter(
+    headers: dict[str, str], retries_taken: int, base: float
+) -> None:
     assert retry_delay(retries_taken, headers, rng=lambda: 0.0) == base
     assert retry_delay(retries_taken, headers, rng=lambda: 0.999999) == pytest.approx(base * 0.75)
     assert base * 0.75 <= retry_delay(retries_taken, headers) <= base
 
 
-def test_an_http_date_in_the_past_falls_back_to_backoff():
+def test_an_http_date_in_the_past_falls_back_to_backoff() -> None:
     now = 1_700_000_000.0
     headers = {"retry-after": email.utils.formatdate(now - 5, usegmt=True)}
     assert retry_delay(1, headers, rng=lambda: 0.0, now=lambda: now) == 1.0
 
 
-def test_retry_budget_allows_max_retries_retries_of_retryable_failures():
+def test_retry_budget_allows_max_retries_retries_of_retryable_failures() -> None:
     budget = RetryBudget(2)
     assert budget.next_delay(529, {"retry-after": "1"}) == 1.0
     assert budget.next_delay() is not None  # a connection failure is always retryable
@@ -384,7 +402,7 @@ def test_retry_budget_allows_max_retries_retries_of_retryable_failures():
     assert budget.retries_taken == 2
 
 
-def test_retry_budget_refuses_a_non_retryable_status_without_spending_a_retry():
+def test_retry_budget_refuses_a_non_retryable_status_without_spending_a_retry() -> None:
     budget = RetryBudget(2)
     assert budget.next_delay(400, {}) is None
     assert budget.next_delay(529, {"x-should-retry": "false"}) is None
@@ -418,13 +436,13 @@ ERROR_BODY = (
         (418, rxstream.APIStatusError),
     ],
 )
-def test_each_status_maps_to_its_class(status, cls):
+def test_each_status_maps_to_its_class(status: int, cls: type[rxstream.APIStatusError]) -> None:
     error = error_from_response(status, {}, ERROR_BODY)
     assert type(error) is cls
     assert error.status_code == status
 
 
-def test_a_json_error_body_gives_body_type_request_id_and_the_sdk_message():
+def test_a_json_error_body_gives_body_type_request_id_and_the_sdk_message() -> None:
     response = httpx.Response(529)
     error = error_from_response(529, {"request-id": "req_hdr"}, ERROR_BODY, response)
     assert error.body == msgspec.json.decode(ERROR_BODY)
@@ -434,11 +452,11 @@ def test_a_json_error_body_gives_body_type_request_id_and_the_sdk_message():
     assert str(error) == f"Error code: 529 - {msgspec.json.decode(ERROR_BODY)}"
 
 
-def test_the_body_request_id_is_used_when_the_header_is_missing():
+def test_the_body_request_id_is_used_when_the_header_is_missing() -> None:
     assert error_from_response(529, {}, ERROR_BODY).request_id == "req_body"
 
 
-def test_a_text_error_body_is_kept_as_text():
+def test_a_text_error_body_is_kept_as_text() -> None:
     error = error_from_response(502, {}, b"  <html>Bad Gateway</html>\n")
     assert type(error) is rxstream.InternalServerError
     assert error.body == "<html>Bad Gateway</html>"
@@ -446,7 +464,7 @@ def test_a_text_error_body_is_kept_as_text():
     assert str(error) == "Error code: 502 - <html>Bad Gateway</html>"
 
 
-def test_an_empty_error_body_gives_just_the_status():
+def test_an_empty_error_body_gives_just_the_status() -> None:
     error = error_from_response(500, {}, b"")
     assert str(error) == "Error code: 500"
     assert error.body == ""
@@ -465,7 +483,9 @@ def test_an_empty_error_body_gives_just_the_status():
         (httpx.WriteError("broken pipe"), rxstream.APIConnectionError, "connection error"),
     ],
 )
-def test_transport_errors_map_to_connection_errors_that_say_what_happened(exc, cls, phrase):
+def test_transport_errors_map_to_connection_errors_that_say_what_happened(
+    exc: Exception, cls: type[rxstream.APIConnectionError], phrase: str
+) -> None:
     error = connection_error(exc)
     assert type(error) is cls
     assert phrase in str(error)
@@ -474,7 +494,7 @@ def test_transport_errors_map_to_connection_errors_that_say_what_happened(exc, c
 
 # --- non-streaming bodies --------------------------------------------------------------
 
-MESSAGE = {
+MESSAGE: dict[str, Any] = {
     "type": "message",
     "id": "msg_1",
     "role": "assistant",
@@ -486,13 +506,13 @@ MESSAGE = {
 }
 
 
-def test_decode_message_reads_a_response_body():
+def test_decode_message_reads_a_response_body() -> None:
     message = decode_message(json.dumps(MESSAGE).encode())
     assert message.content == (rxstream.TextBlock(text="Hi"),)
     assert message.stop_reason == "end_turn"
 
 
-def test_decode_message_keeps_unknown_blocks_raw():
+def test_decode_message_keeps_unknown_blocks_raw() -> None:
     unknown = {"type": "hologram", "frames": 3}
     body = json.dumps({**MESSAGE, "content": [unknown, *MESSAGE["content"]]}).encode()
     message = decode_message(body)
@@ -502,6 +522,6 @@ def test_decode_message_keeps_unknown_blocks_raw():
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"id": 1}'])
-def test_decode_message_rejects_what_is_not_a_message(body):
+def test_decode_message_rejects_what_is_not_a_message(body: bytes) -> None:
     with pytest.raises(rxstream.StreamDecodeError, match="not a Message"):
         decode_message(body)
