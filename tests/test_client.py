@@ -35,7 +35,7 @@ PARAMS: dict[str, Any] = {
     "max_tokens": 64,
     "messages": [{"role": "user", "content": "Hello"}],
 }
-MESSAGE = {
+MESSAGE: dict[str, Any] = {
     "type": "message",
     "id": "msg_1",
     "role": "assistant",
@@ -45,8 +45,11 @@ MESSAGE = {
     "stop_sequence": None,
     "usage": {"input_tokens": 5, "output_tokens": 2},
 }
-START = {"type": "message_start", "message": {**MESSAGE, "content": [], "stop_reason": None}}
-TEXT_EVENTS = [
+START: dict[str, Any] = {
+    "type": "message_start",
+    "message": {**MESSAGE, "content": [], "stop_reason": None},
+}
+TEXT_EVENTS: list[dict[str, Any]] = [
     START,
     {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
     {"type": "ping"},
@@ -56,7 +59,10 @@ TEXT_EVENTS = [
     {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}},
     {"type": "message_stop"},
 ]
-OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+OVERLOADED: dict[str, Any] = {
+    "type": "error",
+    "error": {"type": "overloaded_error", "message": "Overloaded"},
+}
 
 
 def sse(events: list[dict[str, Any]]) -> list[bytes]:
@@ -231,7 +237,9 @@ def connect(request: pytest.FixtureRequest) -> Callable[..., Harness]:
 # --- requests and responses ------------------------------------------------------------
 
 
-async def test_create_returns_a_message_and_sends_the_api_headers(connect):
+async def test_create_returns_a_message_and_sends_the_api_headers(
+    connect: Callable[..., Harness],
+) -> None:
     server = Server(ok_json())
     api = connect(server)
     message = await api.create(temperature=0.5, betas=["beta-1"], extra_headers={"x-a": "b"})
@@ -254,7 +262,7 @@ async def test_create_returns_a_message_and_sends_the_api_headers(connect):
     assert json.loads(request.content) == {**PARAMS, "temperature": 0.5}
 
 
-async def test_create_keeps_unknown_content_blocks(connect):
+async def test_create_keeps_unknown_content_blocks(connect: Callable[..., Harness]) -> None:
     block = {"type": "hologram", "frames": 3}
     api = connect(Server(ok_json({**MESSAGE, "content": [block]})))
     message = await api.create()
@@ -262,15 +270,15 @@ async def test_create_keeps_unknown_content_blocks(connect):
     assert message.content[0].data == block
 
 
-async def test_a_per_call_timeout_reaches_the_request(connect):
+async def test_a_per_call_timeout_reaches_the_request(connect: Callable[..., Harness]) -> None:
     server = Server(ok_json())
     await connect(server, timeout=30.0).create(timeout=2.5)
     assert server.requests[0].extensions["timeout"] == httpx.Timeout(2.5).as_dict()
 
 
 async def test_a_missing_key_raises_credentials_error_on_request_not_on_construction(
-    connect, monkeypatch
-):
+    connect: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     server = Server(ok_json())
@@ -280,7 +288,9 @@ async def test_a_missing_key_raises_credentials_error_on_request_not_on_construc
     assert server.requests == []
 
 
-async def test_create_stream_true_yields_the_raw_events_and_closes_the_response(connect):
+async def test_create_stream_true_yields_the_raw_events_and_closes_the_response(
+    connect: Callable[..., Harness],
+) -> None:
     server = Server(ok_stream())
     api = connect(server)
     stream = await api.create(stream=True)
@@ -295,7 +305,7 @@ async def test_create_stream_true_yields_the_raw_events_and_closes_the_response(
     assert stream.response.is_closed
 
 
-async def test_a_consumed_stream_cannot_be_iterated_again(connect):
+async def test_a_consumed_stream_cannot_be_iterated_again(connect: Callable[..., Harness]) -> None:
     api = connect(Server(ok_stream()))
     stream = await api.create(stream=True)
     await api.drain(stream, [])
@@ -303,7 +313,9 @@ async def test_a_consumed_stream_cannot_be_iterated_again(connect):
         await api.drain(stream, [])
 
 
-async def test_a_stream_closed_before_iteration_cannot_be_iterated(connect):
+async def test_a_stream_closed_before_iteration_cannot_be_iterated(
+    connect: Callable[..., Harness],
+) -> None:
     server = Server(ok_stream())
     api = connect(server)
     stream = await api.create(stream=True)
@@ -318,7 +330,9 @@ async def test_a_stream_closed_before_iteration_cannot_be_iterated(connect):
         await api.drain(fresh, [])
 
 
-async def test_closing_a_stream_early_closes_the_connection_unread(connect):
+async def test_closing_a_stream_early_closes_the_connection_unread(
+    connect: Callable[..., Harness],
+) -> None:
     server = Server(ok_stream(TEXT_EVENTS * 50))
     api = connect(server)
     stream = await api.create(stream=True)
@@ -332,17 +346,21 @@ async def test_closing_a_stream_early_closes_the_connection_unread(connect):
     assert server.bodies[0].sent < len(TEXT_EVENTS) * 50
 
 
-async def test_messages_stream_gives_the_sdk_message_stream(connect):
+async def test_messages_stream_gives_the_sdk_message_stream(
+    connect: Callable[..., Harness],
+) -> None:
     assert await connect(Server(ok_stream())).final_text() == "Hi there"
 
 
-async def test_messages_stream_raises_the_http_error_on_enter(connect):
+async def test_messages_stream_raises_the_http_error_on_enter(
+    connect: Callable[..., Harness],
+) -> None:
     body = {"type": "error", "error": {"type": "not_found_error", "message": "no model"}}
     with pytest.raises(rxstream.NotFoundError, match="no model"):
         await connect(Server(status(404, body))).final_text()
 
 
-async def test_cancelling_a_task_mid_stream_closes_the_connection():
+async def test_cancelling_a_task_mid_stream_closes_the_connection() -> None:
     server = Server(ok_stream(TEXT_EVENTS * 50))
     http = httpx.AsyncClient(transport=httpx.MockTransport(server))
     client = AsyncClient(api_key=KEY, http_client=http)
@@ -358,7 +376,7 @@ async def test_cancelling_a_task_mid_stream_closes_the_connection():
     await http.aclose()
 
 
-async def test_observe_sends_one_request_per_subscription(connect):
+async def test_observe_sends_one_request_per_subscription(connect: Callable[..., Harness]) -> None:
     server = Server(ok_stream())
     api = connect(server)
     first = await api.observe()
@@ -370,7 +388,9 @@ async def test_observe_sends_one_request_per_subscription(connect):
 # --- retries ---------------------------------------------------------------------------
 
 
-async def test_429_then_200_retries_after_the_retry_after_delay(connect):
+async def test_429_then_200_retries_after_the_retry_after_delay(
+    connect: Callable[..., Harness],
+) -> None:
     server = Server(status(429, retry_after="2"), ok_json())
     api = connect(server)
     assert (await api.create()).id == "msg_1"
@@ -378,7 +398,9 @@ async def test_429_then_200_retries_after_the_retry_after_delay(connect):
     assert api.sleeps == [2.0]
 
 
-async def test_streaming_requests_are_retried_before_the_first_byte(connect):
+async def test_streaming_requests_are_retried_before_the_first_byte(
+    connect: Callable[..., Harness],
+) -> None:
     server = Server(status(529, retry_after_ms="10"), ok_stream())
     api = connect(server)
     assert await api.final_text() == "Hi there"
@@ -386,7 +408,9 @@ async def test_streaming_requests_are_retried_before_the_first_byte(connect):
 
 
 @pytest.mark.parametrize("max_retries", [0, 1, 2])
-async def test_529_exhausting_retries_raises_overloaded_error(connect, max_retries):
+async def test_529_exhausting_retries_raises_overloaded_error(
+    connect: Callable[..., Harness], max_retries: int
+) -> None:
     server = Server(status(529, request_id="req_529"))
     api = connect(server, max_retries=max_retries)
     with pytest.raises(rxstream.OverloadedError) as info:
@@ -401,7 +425,9 @@ async def test_529_exhausting_retries_raises_overloaded_error(connect, max_retri
     assert error.body == OVERLOADED
 
 
-async def test_default_retries_are_two_with_growing_backoff(connect):
+async def test_default_retries_are_two_with_growing_backoff(
+    connect: Callable[..., Harness],
+) -> None:
     server = Server(status(500))
     api = connect(server)
     with pytest.raises(rxstream.InternalServerError):
@@ -411,7 +437,7 @@ async def test_default_retries_are_two_with_growing_backoff(connect):
     assert 0.75 <= api.sleeps[1] <= 1.0
 
 
-async def test_x_should_retry_false_stops_retries(connect):
+async def test_x_should_retry_false_stops_retries(connect: Callable[..., Harness]) -> None:
     server = Server(status(529, x_should_retry="false"), ok_json())
     api = connect(server)
     with pytest.raises(rxstream.OverloadedError):
@@ -420,7 +446,7 @@ async def test_x_should_retry_false_stops_retries(connect):
     assert api.sleeps == []
 
 
-async def test_a_client_error_is_not_retried(connect):
+async def test_a_client_error_is_not_retried(connect: Callable[..., Harness]) -> None:
     body = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}
     server = Server(status(400, body, request_id="req_400"), ok_json())
     with pytest.raises(rxstream.BadRequestError) as info:
@@ -430,7 +456,9 @@ async def test_a_client_error_is_not_retried(connect):
     assert info.value.request_id == "req_400"
 
 
-async def test_connection_failures_are_retried_then_succeed(connect):
+async def test_connection_failures_are_retried_then_succeed(
+    connect: Callable[..., Harness],
+) -> None:
     server = Server(raises(httpx.ConnectError("refused")), ok_json())
     api = connect(server)
     assert (await api.create()).id == "msg_1"
@@ -445,8 +473,8 @@ async def test_connection_failures_are_retried_then_succeed(connect):
     ],
 )
 async def test_connection_failures_exhausting_retries_raise_api_connection_errors(
-    connect, exc, cls
-):
+    connect: Callable[..., Harness], exc: Exception, cls: type[rxstream.APIConnectionError]
+) -> None:
     server = Server(raises(exc))
     with pytest.raises(cls) as info:
         await connect(server, max_retries=1).create()
@@ -458,7 +486,9 @@ async def test_connection_failures_exhausting_retries_raise_api_connection_error
 # --- failures inside a stream ----------------------------------------------------------
 
 
-async def test_an_in_stream_error_event_raises_overloaded_error_not_a_generic_one(connect):
+async def test_an_in_stream_error_event_raises_overloaded_error_not_a_generic_one(
+    connect: Callable[..., Harness],
+) -> None:
     events = [*TEXT_EVENTS[:4], OVERLOADED]
     server = Server(ok_stream(events))
     api = connect(server)
@@ -471,7 +501,9 @@ async def test_an_in_stream_error_event_raises_overloaded_error_not_a_generic_on
     assert server.bodies[0].closed
 
 
-async def test_a_connection_dropped_mid_stream_raises_api_connection_error(connect):
+async def test_a_connection_dropped_mid_stream_raises_api_connection_error(
+    connect: Callable[..., Harness],
+) -> None:
     drop = httpx.RemoteProtocolError("peer closed connection without sending complete body")
     server = Server(ok_stream(TEXT_EVENTS[:4], fail=drop))
     api = connect(server)
@@ -482,7 +514,9 @@ async def test_a_connection_dropped_mid_stream_raises_api_connection_error(conne
     assert server.bodies[0].closed
 
 
-async def test_a_body_ending_before_message_stop_raises_incomplete_stream_error(connect):
+async def test_a_body_ending_before_message_stop_raises_incomplete_stream_error(
+    connect: Callable[..., Harness],
+) -> None:
     server = Server(ok_stream(TEXT_EVENTS[:-1]))
     api = connect(server)
     with pytest.raises(rxstream.IncompleteStreamError):
@@ -492,26 +526,28 @@ async def test_a_body_ending_before_message_stop_raises_incomplete_stream_error(
 # --- the client's own resources --------------------------------------------------------
 
 
-async def test_closing_the_client_leaves_a_users_http_client_open(connect):
+async def test_closing_the_client_leaves_a_users_http_client_open(
+    connect: Callable[..., Harness],
+) -> None:
     api = connect(Server(ok_json()))
     await api.close()
     assert not api.http.is_closed
     await api.create()  # still usable
 
 
-def test_a_client_closes_the_http_client_it_made():
+def test_a_client_closes_the_http_client_it_made() -> None:
     with Client(api_key=KEY) as client:
         http = client._http
     assert http.is_closed
 
 
-async def test_an_async_client_closes_the_http_client_it_made():
+async def test_an_async_client_closes_the_http_client_it_made() -> None:
     async with AsyncClient(api_key=KEY) as client:
         http = client._http
     assert http.is_closed
 
 
-def test_the_client_repr_hides_the_key():
+def test_the_client_repr_hides_the_key() -> None:
     client = Client(api_key=KEY)
     assert "SECRET" not in repr(client)
     assert "SECRET" not in repr(client.options)
