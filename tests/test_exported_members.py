@@ -11,7 +11,7 @@ MODULES = ["rxstream", "rxstream.operators", "rxstream.adapters"]
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_all_lists_exactly_the_public_names(name):
+def test_all_lists_exactly_the_public_names(name: str) -> None:
     module = importlib.import_module(name)
     public = {
         attr
@@ -22,7 +22,7 @@ def test_all_lists_exactly_the_public_names(name):
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_every_exported_name_has_a_docstring(name):
+def test_every_exported_name_has_a_docstring(name: str) -> None:
     module = importlib.import_module(name)
     for attr in module.__all__:
         value = getattr(module, attr)
@@ -30,7 +30,7 @@ def test_every_exported_name_has_a_docstring(name):
             assert (value.__doc__ or "").strip(), f"{name}.{attr} has no docstring"
 
 
-def test_no_top_level_adapters_package_is_importable_from_site_packages():
+def test_no_top_level_adapters_package_is_importable_from_site_packages() -> None:
     import rxstream.adapters
 
     assert rxstream.adapters.__name__ == "rxstream.adapters"

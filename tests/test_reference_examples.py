@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import rxstream
+from rxstream.emulator import Emulator
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE / "reference" / "streaming-api.md"
@@ -35,18 +36,20 @@ EXAMPLES = _examples()
 PREAMBLE = "import asyncio\nfrom rxstream import Anthropic, AsyncAnthropic, APIError\n"
 
 
-def test_the_reference_copy_matches_the_shared_spec():
+def test_the_reference_copy_matches_the_shared_spec() -> None:
     if not SHARED.exists():  # a clone without the shared folder beside it
         pytest.skip("the shared reference is not beside this clone")
     assert REFERENCE.read_text() == SHARED.read_text()
 
 
-def test_all_quick_examples_are_found():
+def test_all_quick_examples_are_found() -> None:
     assert len(EXAMPLES) == 15
 
 
 @pytest.mark.parametrize(("title", "code"), EXAMPLES, ids=[t for t, _ in EXAMPLES])
-def test_quick_example_runs_against_rxstream(title, code, emulator, monkeypatch):
+def test_quick_example_runs_against_rxstream(
+    title: str, code: str, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator.base_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     # The imports the reference's snippets assume (some use asyncio or AsyncAnthropic
