@@ -15,16 +15,16 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_mypy_strict_passes_on_the_library_and_the_typing_examples():
+def test_mypy_strict_passes_on_the_library_and_the_typing_examples() -> None:
     result = _run("mypy", "--strict", "rxstream", "tests/typing")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_ruff_check_passes():
+def test_ruff_check_passes() -> None:
     result = _run("ruff", "check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_ruff_format_leaves_every_file_unchanged():
+def test_ruff_format_leaves_every_file_unchanged() -> None:
     result = _run("ruff", "format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
