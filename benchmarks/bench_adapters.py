@@ -25,6 +25,7 @@ import httpx
 import httpx2
 import pytest
 from conftest import CHUNK, MODEL, RATIOS, WireStream, chunked, message_start, sse_event
+from pytest_benchmark.fixture import BenchmarkFixture
 
 import rxstream
 
@@ -122,10 +123,16 @@ def final_text(message: Any) -> str:
     ids=["rxstream", "sdk"],
 )
 def test_text_stream_iterated_then_final_message(
-    benchmark, record, clients, text_stream: WireStream, kind, key, rounds
-):
+    benchmark: BenchmarkFixture,
+    record: Callable[[str, int], None],
+    clients: Callable[[str, list[bytes]], Any],
+    text_stream: WireStream,
+    kind: str,
+    key: str,
+    rounds: int,
+) -> None:
     client = clients(kind, text_stream.chunks)
-    events, message = benchmark.pedantic(
+    events, message = benchmark.pedantic(  # type: ignore[no-untyped-call]
         iterate_then_final_message, setup=collected(client), rounds=rounds, warmup_rounds=1
     )
     # The SDK's sequence: no ping, a `text` event after each text delta.
@@ -209,11 +216,17 @@ def tool_stream() -> WireStream:
     ids=["rxstream", "sdk"],
 )
 def test_tool_input_iterated_then_final_message(
-    benchmark, record, clients, tool_stream: WireStream, kind, key, rounds
-):
+    benchmark: BenchmarkFixture,
+    record: Callable[[str, int], None],
+    clients: Callable[[str, list[bytes]], Any],
+    tool_stream: WireStream,
+    kind: str,
+    key: str,
+    rounds: dict[str, int],
+) -> None:
     assert len(TOOL_TEXT) >= 200_000
     client = clients(kind, tool_stream.chunks)
-    events, message = benchmark.pedantic(
+    events, message = benchmark.pedantic(  # type: ignore[no-untyped-call]
         iterate_then_final_message, setup=collected(client), **rounds
     )
     fragments = tool_stream.events - 5

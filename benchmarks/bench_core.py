@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anthropic
@@ -29,6 +29,7 @@ import pytest
 from conftest import CHUNK, MODEL, RATIOS, TIMINGS, Timing, WireStream, chunked, sse_event
 from conftest import message_start as message_start_event
 from conftest import text_reply as text_reply_bytes
+from pytest_benchmark.fixture import BenchmarkFixture
 
 import rxstream
 from rxstream import operators as rxo
@@ -105,12 +106,16 @@ def text_deltas_count(chunks: list[bytes]) -> int:
     return counter.n
 
 
-def test_iter_events_alone(benchmark, text_stream: WireStream, record):
+def test_iter_events_alone(
+    benchmark: BenchmarkFixture, text_stream: WireStream, record: Callable[[str, int], None]
+) -> None:
     assert benchmark(iter_events_count, text_stream.chunks) == text_stream.events
     record("iter_events", text_stream.events)
 
 
-def test_from_sse_text_deltas(benchmark, text_stream: WireStream, record):
+def test_from_sse_text_deltas(
+    benchmark: BenchmarkFixture, text_stream: WireStream, record: Callable[[str, int], None]
+) -> None:
     assert benchmark(text_deltas_count, text_stream.chunks) == text_stream.events - 6
     record("text_deltas", text_stream.events)
 
@@ -138,11 +143,14 @@ def touch_snapshots(chunks: list[bytes]) -> int:
 
 
 @pytest.mark.parametrize("deltas", [10_000, 50_000], ids=["10k", "50k"])
-def test_snapshots_over_text_deltas(benchmark, record, deltas):
+def test_snapshots_over_text_deltas(
+    benchmark: BenchmarkFixture, record: Callable[[str, int], None], deltas: int
+) -> None:
     chunks = text_chunks(deltas)
-    assert benchmark.pedantic(touch_snapshots, args=(chunks,), rounds=5, warmup_rounds=1) == (
-        deltas + 5  # every event but the ping
+    snapshots = benchmark.pedantic(  # type: ignore[no-untyped-call]
+        touch_snapshots, args=(chunks,), rounds=5, warmup_rounds=1
     )
+    assert snapshots == deltas + 5  # every event but the ping
     record(f"snapshots_{deltas // 1000}k", deltas + 6)
 
 
@@ -235,10 +243,14 @@ def run_tool_inputs(chunks: list[bytes], read_partials: bool) -> Any:
     ids=["without_partials", "partial_every_delta"],
 )
 def test_tool_inputs_200kb_in_8_byte_fragments(
-    benchmark, tool_stream: WireStream, record, key, read_partials
-):
+    benchmark: BenchmarkFixture,
+    tool_stream: WireStream,
+    record: Callable[[str, int], None],
+    key: str,
+    read_partials: bool,
+) -> None:
     assert len(TOOL_TEXT) >= 200_000
-    result = benchmark.pedantic(
+    result = benchmark.pedantic(  # type: ignore[no-untyped-call]
         run_tool_inputs, args=(tool_stream.chunks, read_partials), rounds=5, warmup_rounds=1
     )
     assert result == TOOL_INPUT
@@ -264,12 +276,21 @@ def sdk_tool_input(client: anthropic.Anthropic) -> Any:
         max_tokens=32_000,
         messages=[{"role": "user", "content": "Update every record."}],
     ) as stream:
-        return stream.get_final_message().content[0].input
+        block = stream.get_final_message().content[0]
+        assert isinstance(block, anthropic.types.ToolUseBlock)
+        return block.input
 
 
-def test_sdk_messages_stream_200kb_tool_input(benchmark, sdk_tool_client, tool_stream, record):
+def test_sdk_messages_stream_200kb_tool_input(
+    benchmark: BenchmarkFixture,
+    sdk_tool_client: anthropic.Anthropic,
+    tool_stream: WireStream,
+    record: Callable[[str, int], None],
+) -> None:
     # The SDK re-parses the whole input on every delta (quadratic): one round is ~30-45 s.
-    result = benchmark.pedantic(sdk_tool_input, args=(sdk_tool_client,), rounds=1, iterations=1)
+    result = benchmark.pedantic(  # type: ignore[no-untyped-call]
+        sdk_tool_input, args=(sdk_tool_client,), rounds=1, iterations=1
+    )
     assert result == TOOL_INPUT
     record("sdk_tool_input", tool_stream.events)
 
@@ -287,8 +308,13 @@ def fan_out(chunks: list[bytes], subscribers: int) -> int:
 
 
 @pytest.mark.parametrize("subscribers", [1, 101])
-def test_shared_stream_fan_out(benchmark, text_stream: WireStream, record, subscribers):
-    delivered = benchmark.pedantic(
+def test_shared_stream_fan_out(
+    benchmark: BenchmarkFixture,
+    text_stream: WireStream,
+    record: Callable[[str, int], None],
+    subscribers: int,
+) -> None:
+    delivered = benchmark.pedantic(  # type: ignore[no-untyped-call]
         fan_out, args=(text_stream.chunks, subscribers), rounds=10, warmup_rounds=1
     )
     assert delivered == subscribers * text_stream.events

@@ -10,6 +10,7 @@ import json
 import random
 
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 
 from rxstream._partial_json import PartialJSONParser
 
@@ -71,13 +72,13 @@ def feed_all(with_partials: bool) -> object:
 
 
 @pytest.mark.parametrize("with_partials", [False, True], ids=["feed_only", "partial_every_delta"])
-def test_bench_200kb_in_8_char_fragments(benchmark, with_partials):
+def test_bench_200kb_in_8_char_fragments(benchmark: BenchmarkFixture, with_partials: bool) -> None:
     assert len(TEXT) >= 200_000
     result = benchmark(feed_all, with_partials)
     assert result == EXPECTED
 
 
-def test_bench_json_loads_once_for_reference(benchmark):
+def test_bench_json_loads_once_for_reference(benchmark: BenchmarkFixture) -> None:
     assert benchmark(json.loads, TEXT) == EXPECTED
 
 

@@ -8,7 +8,7 @@ The SDK drops `ping`, so it yields one event less.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import anthropic
@@ -16,6 +16,7 @@ import httpx2
 import msgspec
 import pytest
 from conftest import MODEL, WireStream, chunked
+from pytest_benchmark.fixture import BenchmarkFixture
 
 import rxstream
 from rxstream._types import _KnownEvent
@@ -58,8 +59,15 @@ def sdk_events(client: anthropic.Anthropic) -> int:
     return count(stream)
 
 
-def test_sdk_messages_create_stream(benchmark, sdk_client, text_stream, record):
-    events = benchmark.pedantic(sdk_events, args=(sdk_client,), rounds=5, warmup_rounds=1)
+def test_sdk_messages_create_stream(
+    benchmark: BenchmarkFixture,
+    sdk_client: anthropic.Anthropic,
+    text_stream: WireStream,
+    record: Callable[[str, int], None],
+) -> None:
+    events = benchmark.pedantic(  # type: ignore[no-untyped-call]
+        sdk_events, args=(sdk_client,), rounds=5, warmup_rounds=1
+    )
     assert events == text_stream.events - 1  # no ping
     record("sdk", events)
 
@@ -78,7 +86,9 @@ def floor_events(chunks: list[bytes]) -> int:
     return n
 
 
-def test_floor_split_and_decode(benchmark, text_stream, record):
+def test_floor_split_and_decode(
+    benchmark: BenchmarkFixture, text_stream: WireStream, record: Callable[[str, int], None]
+) -> None:
     events = benchmark(floor_events, text_stream.chunks)
     assert events == text_stream.events
     record("floor", events)
@@ -91,7 +101,9 @@ def rxstream_events(chunks: list[bytes]) -> int:
     return count(rxstream.iter_events(chunks))
 
 
-def test_rxstream_iter_events(benchmark, text_stream, record):
+def test_rxstream_iter_events(
+    benchmark: BenchmarkFixture, text_stream: WireStream, record: Callable[[str, int], None]
+) -> None:
     events = benchmark(rxstream_events, text_stream.chunks)
     assert events == text_stream.events
     record("rxstream", events)
@@ -101,8 +113,16 @@ def test_rxstream_iter_events(benchmark, text_stream, record):
 
 
 @pytest.mark.parametrize(("key", "size"), [("huge_1k", 1024), ("huge_whole", None)])
-def test_rxstream_16_mib_event(benchmark, huge_event, record, key, size):
+def test_rxstream_16_mib_event(
+    benchmark: BenchmarkFixture,
+    huge_event: bytes,
+    record: Callable[[str, int], None],
+    key: str,
+    size: int | None,
+) -> None:
     chunks = [huge_event] if size is None else chunked(huge_event, size)
-    events = benchmark.pedantic(rxstream_events, args=(chunks,), rounds=5, warmup_rounds=1)
+    events = benchmark.pedantic(  # type: ignore[no-untyped-call]
+        rxstream_events, args=(chunks,), rounds=5, warmup_rounds=1
+    )
     assert events == 1
     record(key, events)

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 
 CHUNK = 4096
 DELTAS = 20_000
@@ -30,7 +31,8 @@ _WORDS = [*_PROSE.split(), "naïve", "café", "数据", "résumé", "🎉", '"qu
 def sse_event(payload: dict[str, Any]) -> bytes:
     """One event as the API sends it: `event:` and compact JSON `data:`, then a blank line."""
     data = msgspec.json.encode(payload)
-    return b"event: " + payload["type"].encode() + b"\ndata: " + data + b"\n\n"
+    kind: str = payload["type"]
+    return b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
 
 
 def message_start() -> bytes:
@@ -154,7 +156,7 @@ TIMINGS: dict[str, Timing] = {}
 
 
 @pytest.fixture
-def record(benchmark: Any) -> Callable[[str, int], None]:
+def record(benchmark: BenchmarkFixture) -> Callable[[str, int], None]:
     """`record(key, events)` after a benchmark keeps its best round for the final ratios."""
 
     def keep(key: str, events: int) -> None:
@@ -167,7 +169,7 @@ def record(benchmark: Any) -> Callable[[str, int], None]:
     return keep
 
 
-RATIOS = [
+RATIOS: list[tuple[str, str, str, bool, str, Callable[[float], bool]]] = [
     # (label, numerator, denominator, per-event rate?, target text, met?)
     ("events/s rxstream vs SDK", "rxstream", "sdk", True, ">= 20x", lambda r: r >= 20),
     ("time rxstream vs floor", "rxstream", "floor", False, "<= 2x", lambda r: r <= 2),
