@@ -29,22 +29,25 @@ class StreamCore:
     Every event pulled is recorded once in `log`; each iterator (events, `text_stream`) keeps
     its own cursor into it, so each consumer sees every event whatever the others read.
 
-    The stream keeps its own accumulator, fed as each event is recorded: the pump's runs
-    ahead (it checks a whole chunk's events at once), while snapshots, the SDK events' marks
-    and a late subscriber's `SnapshotEvent` must stand exactly where delivery stands.
+    The pump accepts each event as it hands it on, so its accumulator stands exactly where
+    delivery stands: snapshots, the SDK events' marks and a late subscriber's
+    `SnapshotEvent` all read it.
     """
 
-    __slots__ = ("_error", "_events", "_pump", "_subject", "accumulator", "done", "log")
+    __slots__ = ("_error", "_events", "_pump", "_subject", "done", "log")
 
     def __init__(self, pump: _PumpBase) -> None:
         self._pump = pump
-        self.accumulator = MessageAccumulator()
-        """The message as far as the events recorded so far."""
         self.log: list[LogEntry] = []
         self.done = False
         self._error: APIError | None = None
         self._subject: Subject[MessageStreamEvent] | None = None
         self._events: SharedStream | None = None
+
+    @property
+    def accumulator(self) -> MessageAccumulator:
+        """The message as far as the events delivered so far."""
+        return self._pump.lifecycle.accumulator
 
     @property
     def response(self) -> httpx.Response:
@@ -77,8 +80,8 @@ class StreamCore:
         return self._events
 
     def record(self, event: MessageStreamEvent) -> None:
-        """Feed `event` to the accumulator, log its SDK events, push it to the Observable."""
-        self.accumulator.feed(event)
+        """Log the SDK events for `event` (already accepted by the pump), push it to the
+        Observable."""
         log_events(event, self.accumulator, self.log)
         if self._subject is not None:
             self._subject.on_next(event)

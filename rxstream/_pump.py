@@ -79,51 +79,56 @@ class _Attempt:
     def __post_init__(self) -> None:
         self.decoder = SSEDecoder(max_event_size=self.max_event_size)
 
-    def events(self, chunk: bytes) -> list[MessageStreamEvent]:
-        """The events `chunk` completes that may be delivered now: those before a failure
+    def decode(self, chunk: bytes) -> list[MessageStreamEvent]:
+        """The events `chunk` completes, decoded but not yet accepted; those before a bad one
         too, however the bytes were chunked (the failure is then left in `failed`)."""
-        out: list[MessageStreamEvent] = []
-        append = out.append
-        accept = self.lifecycle.accept
         try:
             items = self.decoder._feed_runs(chunk)
-            if items:  # decoded as iter_events does: runs of events at once, in C
-                decoded, error = _decode_items(items)
-                for event in decoded:
-                    accept(event)
-                    append(event)
-                if error is not None:
-                    raise error
         except APIError as exc:
-            self.failed = self.lifecycle.failure(exc)
-        if self.hold:
-            if not self.lifecycle.content_started:
-                self.held.extend(out)
-                return []
-            self.hold = False
-            out = [*self.held, *out]
-            self.held = []
-        return out
+            self.failed = exc
+            return []
+        if not items:
+            return []
+        decoded, error = _decode_items(items)  # as iter_events does: runs at once, in C
+        if error is not None:
+            self.failed = error
+        return decoded
 
-    def end(self) -> list[MessageStreamEvent]:
-        """The input ended: the last events (then `failed` may be `IncompleteStreamError`)."""
-        out: list[MessageStreamEvent] = []
-        try:
-            for raw in self.decoder.end()[0]:
-                event = decode_event(raw)
-                self.lifecycle.accept(event)
-                out.append(event)
-            self.lifecycle.finish()
-        except APIError as exc:
-            self.failed = self.lifecycle.failure(exc)
+    def deliver(self, events: list[MessageStreamEvent]) -> Iterator[MessageStreamEvent]:
+        """Accept each event as it is handed on, so that the accumulator stands exactly where
+        the consumer does; hold back the events before any content while a retry is possible.
+        Raises the failure an event stands for (an in-stream error) when its turn comes."""
+        accept = self.lifecycle.accept
+        for event in events:
+            accept(event)
             if self.hold:
-                return []  # nothing was delivered yet: the attempt may still be retried
-        return [*self.held, *out]
+                if not self.lifecycle.content_started:
+                    self.held.append(event)
+                    continue
+                self.hold = False
+                held, self.held = self.held, []
+                yield from held
+            yield event
+
+    def finish(self) -> Iterator[MessageStreamEvent]:
+        """The input ended: the last events, then `IncompleteStreamError` unless the stream
+        was complete, then (a stream without content) the events held back."""
+        ends: list[MessageStreamEvent] = []
+        try:
+            ends = [decode_event(raw) for raw in self.decoder.end()[0]]
+        except APIError as exc:
+            self.failed = exc
+        yield from self.deliver(ends)
+        self.raise_failure()
+        self.lifecycle.finish()
+        held, self.held = self.held, []
+        yield from held
 
     def raise_failure(self) -> None:
-        """Raise the failure found, if any, once the events before it were delivered."""
+        """Raise the failure found, if any, once the events before it were delivered (with
+        the partial message as it stands then)."""
         if self.failed is not None:
-            raise self.failed
+            raise self.lifecycle.failure(self.failed)
 
 
 class _PumpBase:
@@ -225,17 +230,16 @@ class EventPump(_PumpBase):
             if chunk is None:
                 break
             seen = attempt.decoder.events_dispatched
-            events = attempt.events(chunk)
+            events = attempt.decode(chunk)
             if idle is not None:
                 now = time.monotonic()
                 if attempt.decoder.events_dispatched != seen:
                     deadline = now + idle
                 elif now > deadline:
                     raise attempt.lifecycle.failure(self._idle_error())
-            yield from events
+            yield from attempt.deliver(events)
             attempt.raise_failure()
-        yield from attempt.end()
-        attempt.raise_failure()
+        yield from attempt.finish()
 
 
 class AsyncEventPump(_PumpBase):
@@ -314,12 +318,11 @@ class AsyncEventPump(_PumpBase):
             if chunk is None:
                 break
             seen = attempt.decoder.events_dispatched
-            events = attempt.events(chunk)
+            events = attempt.decode(chunk)
             if idle is not None and attempt.decoder.events_dispatched != seen:
                 deadline = anyio.current_time() + idle
-            for event in events:
+            for event in attempt.deliver(events):
                 yield event
             attempt.raise_failure()
-        for event in attempt.end():
+        for event in attempt.finish():
             yield event
-        attempt.raise_failure()
