@@ -132,7 +132,7 @@ def test_text_stream_iterated_then_final_message(
     rounds: int,
 ) -> None:
     client = clients(kind, text_stream.chunks)
-    events, message = benchmark.pedantic(  # type: ignore[no-untyped-call]
+    events, message = benchmark.pedantic(
         iterate_then_final_message, setup=collected(client), rounds=rounds, warmup_rounds=1
     )
     # The SDK's sequence: no ping, a `text` event after each text delta.
@@ -226,7 +226,7 @@ def test_tool_input_iterated_then_final_message(
 ) -> None:
     assert len(TOOL_TEXT) >= 200_000
     client = clients(kind, tool_stream.chunks)
-    events, message = benchmark.pedantic(  # type: ignore[no-untyped-call]
+    events, message = benchmark.pedantic(
         iterate_then_final_message, setup=collected(client), **rounds
     )
     fragments = tool_stream.events - 5

@@ -147,9 +147,7 @@ def test_snapshots_over_text_deltas(
     benchmark: BenchmarkFixture, record: Callable[[str, int], None], deltas: int
 ) -> None:
     chunks = text_chunks(deltas)
-    snapshots = benchmark.pedantic(  # type: ignore[no-untyped-call]
-        touch_snapshots, args=(chunks,), rounds=5, warmup_rounds=1
-    )
+    snapshots = benchmark.pedantic(touch_snapshots, args=(chunks,), rounds=5, warmup_rounds=1)
     assert snapshots == deltas + 5  # every event but the ping
     record(f"snapshots_{deltas // 1000}k", deltas + 6)
 
@@ -250,7 +248,7 @@ def test_tool_inputs_200kb_in_8_byte_fragments(
     read_partials: bool,
 ) -> None:
     assert len(TOOL_TEXT) >= 200_000
-    result = benchmark.pedantic(  # type: ignore[no-untyped-call]
+    result = benchmark.pedantic(
         run_tool_inputs, args=(tool_stream.chunks, read_partials), rounds=5, warmup_rounds=1
     )
     assert result == TOOL_INPUT
@@ -288,9 +286,7 @@ def test_sdk_messages_stream_200kb_tool_input(
     record: Callable[[str, int], None],
 ) -> None:
     # The SDK re-parses the whole input on every delta (quadratic): one round is ~30-45 s.
-    result = benchmark.pedantic(  # type: ignore[no-untyped-call]
-        sdk_tool_input, args=(sdk_tool_client,), rounds=1, iterations=1
-    )
+    result = benchmark.pedantic(sdk_tool_input, args=(sdk_tool_client,), rounds=1, iterations=1)
     assert result == TOOL_INPUT
     record("sdk_tool_input", tool_stream.events)
 
@@ -314,7 +310,7 @@ def test_shared_stream_fan_out(
     record: Callable[[str, int], None],
     subscribers: int,
 ) -> None:
-    delivered = benchmark.pedantic(  # type: ignore[no-untyped-call]
+    delivered = benchmark.pedantic(
         fan_out, args=(text_stream.chunks, subscribers), rounds=10, warmup_rounds=1
     )
     assert delivered == subscribers * text_stream.events

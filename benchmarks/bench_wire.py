@@ -65,9 +65,7 @@ def test_sdk_messages_create_stream(
     text_stream: WireStream,
     record: Callable[[str, int], None],
 ) -> None:
-    events = benchmark.pedantic(  # type: ignore[no-untyped-call]
-        sdk_events, args=(sdk_client,), rounds=5, warmup_rounds=1
-    )
+    events = benchmark.pedantic(sdk_events, args=(sdk_client,), rounds=5, warmup_rounds=1)
     assert events == text_stream.events - 1  # no ping
     record("sdk", events)
 
@@ -121,8 +119,6 @@ def test_rxstream_16_mib_event(
     size: int | None,
 ) -> None:
     chunks = [huge_event] if size is None else chunked(huge_event, size)
-    events = benchmark.pedantic(  # type: ignore[no-untyped-call]
-        rxstream_events, args=(chunks,), rounds=5, warmup_rounds=1
-    )
+    events = benchmark.pedantic(rxstream_events, args=(chunks,), rounds=5, warmup_rounds=1)
     assert events == 1
     record(key, events)

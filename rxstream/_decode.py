@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from typing import Any, Final, TypeVar
 
 import msgspec
@@ -243,7 +250,7 @@ def iter_sse(
 
 async def aiter_sse(
     chunks: AsyncIterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncGenerator[ServerSentEvent, None]:
     """Async twin of `iter_sse`; closes the chunk iterator when it stops, early or not."""
     decoder = SSEDecoder(max_event_size=max_event_size)
     iterator = aiter(chunks)
@@ -299,7 +306,7 @@ def _decode_items(
 
 async def aiter_events(
     chunks: AsyncIterable[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
-) -> AsyncIterator[MessageStreamEvent]:
+) -> AsyncGenerator[MessageStreamEvent, None]:
     """Async twin of `iter_events`; closes the chunk iterator when it stops, early or not."""
     decoder = SSEDecoder(max_event_size=max_event_size)
     iterator = aiter(chunks)

@@ -17,15 +17,25 @@ __all__ = ["UnknownBlock", "UnknownCitation", "UnknownDelta", "UnknownEvent", "U
 class UnknownValue:
     """Base of the `Unknown...` classes: an immutable holder of one raw JSON object."""
 
-    __slots__ = ("raw", "wire_type")
+    __slots__ = ("_raw", "_wire_type")
 
     type: ClassVar[Literal["unknown"]] = "unknown"
-    wire_type: str
-    raw: bytes
+    _wire_type: str
+    _raw: bytes
 
     def __init__(self, wire_type: str, raw: bytes) -> None:
-        object.__setattr__(self, "wire_type", wire_type)
-        object.__setattr__(self, "raw", raw)
+        object.__setattr__(self, "_wire_type", wire_type)
+        object.__setattr__(self, "_raw", raw)
+
+    @property
+    def wire_type(self) -> str:
+        """The `type` the value came with."""
+        return self._wire_type
+
+    @property
+    def raw(self) -> bytes:
+        """The JSON (for an unknown event: the data) exactly as received."""
+        return self._raw
 
     @property
     def data(self) -> Any:
