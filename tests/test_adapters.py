@@ -11,8 +11,9 @@ import gc
 import json
 import threading
 import weakref
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeAlias, overload
 
 import pytest
 from loopback import LoopbackServer, Reply, loopback
@@ -32,7 +33,7 @@ from streams import (
 
 import rxstream
 from rxstream import operators as ops
-from rxstream.adapters import MessageStream
+from rxstream.adapters import MessageStream, ParsedMessageStopEvent
 
 PARAMS: dict[str, Any] = {
     "model": MODEL,
@@ -95,7 +96,7 @@ def reply(stream: Stream, chunk: int | None = None, **kw: Any) -> Reply:
     return Reply(chunks=chunked(data, chunk) if chunk else [data], **kw)
 
 
-class CountingChunks:
+class CountingChunks(Sequence[bytes]):
     """Chunks one event each, counting how many the server has taken to send."""
 
     def __init__(self, stream: Stream) -> None:
@@ -105,14 +106,31 @@ class CountingChunks:
     def __len__(self) -> int:
         return len(self.chunks)
 
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        return self.chunks[index]  # not counted: the server only iterates
+
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self.chunks:
             self.sent += 1
             yield chunk
 
 
+Replying: TypeAlias = tuple[LoopbackServer, list[Reply]]
+Serve: TypeAlias = Callable[[Reply], LoopbackServer]
+
+
+class Streaming(Protocol):
+    def __call__(
+        self, stream: Stream, chunk: int | None = None
+    ) -> AbstractContextManager[MessageStream]: ...
+
+
 @pytest.fixture(scope="module")
-def replying() -> Iterator[tuple[LoopbackServer, list[Reply]]]:
+def replying() -> Iterator[Replying]:
     """One loopback server for the module, answering with the last reply in the list."""
     replies = [Reply()]
     with loopback(lambda seen: replies[-1]) as server:
@@ -120,7 +138,7 @@ def replying() -> Iterator[tuple[LoopbackServer, list[Reply]]]:
 
 
 @pytest.fixture
-def serve(replying):
+def serve(replying: Replying) -> Serve:
     """`serve(reply)`: the server answers with `reply` from now on; returns the server."""
     server, replies = replying
 
@@ -133,13 +151,13 @@ def serve(replying):
 
 
 @pytest.fixture
-def client(replying) -> Iterator[rxstream.Client]:
+def client(replying: Replying) -> Iterator[rxstream.Client]:
     with rxstream.Client(base_url=replying[0].url, api_key="test-key", max_retries=0) as client:
         yield client
 
 
 @pytest.fixture
-def streaming(serve, client):
+def streaming(serve: Serve, client: rxstream.Client) -> Streaming:
     """`with streaming(stream, chunk) as s:` serves `stream` and opens a `MessageStream`."""
 
     @contextlib.contextmanager
@@ -156,7 +174,9 @@ def streaming(serve, client):
 
 @pytest.mark.parametrize("chunk", [1, 7, 64, None], ids=lambda c: f"chunk={c}")
 @pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
-def test_iteration_yields_the_sdk_event_sequence_without_ping(chunk, crlf, streaming):
+def test_iteration_yields_the_sdk_event_sequence_without_ping(
+    chunk: int | None, crlf: bool, streaming: Streaming
+) -> None:
     stream = Stream(RICH.blocks, stop_reason="tool_use", ping_every=3, crlf=crlf)
     with streaming(stream, chunk) as s:
         types = [event.type for event in s]
@@ -177,7 +197,7 @@ def per_block(events: list[Any]) -> list[list[Any]]:
     return blocks
 
 
-def test_delta_events_carry_their_payload_and_block_snapshot(streaming):
+def test_delta_events_carry_their_payload_and_block_snapshot(streaming: Streaming) -> None:
     with streaming(RICH) as s:
         thinking, text, tool, server_tool, _, _, last_text = per_block(list(s))
     *thoughts, signature = thinking
@@ -185,35 +205,38 @@ def test_delta_events_carry_their_payload_and_block_snapshot(streaming):
     assert thoughts[0].snapshot == thoughts[0].thinking == "Let me"
     assert thoughts[-1].snapshot == "Let me think: 2 + 2 … 四"
     assert signature.type == "signature"
+    assert isinstance(RICH.blocks[0], Thinking)
     assert signature.signature == RICH.blocks[0].signature
     texts = [e for e in text if e.type == "text"]
     assert [e.snapshot for e in texts][:2] == ["The a", "The answer"]
     (citation,) = [e for e in text if e.type == "citation"]
     assert as_json(citation.citation) == CITATIONS["char_location"]
     assert [as_json(c) for c in citation.snapshot] == [CITATIONS["char_location"]]
+    assert isinstance(RICH.blocks[2], ToolUse)
     assert "".join(e.partial_json for e in tool) == RICH.blocks[2].text
     assert tool[-1].snapshot == {"city": "Zürich", "units": ["c", "f"]}
     assert server_tool[-1].snapshot == {"query": "weather in Zürich"}
     assert [e.text for e in last_text] == ["Do", "ne", "."]
 
 
-def test_stop_events_carry_the_completed_block_and_message(streaming):
+def test_stop_events_carry_the_completed_block_and_message(streaming: Streaming) -> None:
     with streaming(RICH) as s:
         events = list(s)
     stops = [e for e in events if e.type == "content_block_stop"]
     expected = RICH.message()
     assert [e.index for e in stops] == list(range(len(RICH.blocks)))
     assert [as_json(e.content_block) for e in stops] == expected["content"]
+    assert isinstance(events[-1], ParsedMessageStopEvent)
     assert as_json(events[-1].message) == expected
 
 
 @pytest.mark.parametrize("chunk", [3, None], ids=lambda c: f"chunk={c}")
-def test_text_stream_yields_every_text_delta(chunk, streaming):
+def test_text_stream_yields_every_text_delta(chunk: int | None, streaming: Streaming) -> None:
     with streaming(RICH, chunk) as s:
         assert list(s.text_stream) == text_deltas(RICH)
 
 
-def test_get_final_message_is_the_whole_message(streaming):
+def test_get_final_message_is_the_whole_message(streaming: Streaming) -> None:
     with streaming(RICH) as s:
         for _ in s:
             pass
@@ -221,25 +244,29 @@ def test_get_final_message_is_the_whole_message(streaming):
     assert as_json(message) == RICH.message()
 
 
-def test_get_final_message_reads_the_stream_to_its_end_without_iteration(streaming):
+def test_get_final_message_reads_the_stream_to_its_end_without_iteration(
+    streaming: Streaming,
+) -> None:
     with streaming(RICH) as s:
         assert as_json(s.get_final_message()) == RICH.message()
         assert [e.type for e in s] == sdk_event_types(RICH)  # nothing was lost
 
 
-def test_get_final_text_concatenates_all_text_blocks(streaming):
+def test_get_final_text_concatenates_all_text_blocks(streaming: Streaming) -> None:
     with streaming(RICH) as s:
         assert s.get_final_text() == "The answer is 4. Grüße 👋Done."
 
 
-def test_get_final_text_without_a_text_block_raises_runtime_error(streaming):
+def test_get_final_text_without_a_text_block_raises_runtime_error(streaming: Streaming) -> None:
     with streaming(Stream([ToolUse({"a": 1})], stop_reason="tool_use")) as s:
         with pytest.raises(RuntimeError, match="text"):
             s.get_final_text()
         assert s.get_final_message().stop_reason == "tool_use"
 
 
-def test_current_message_snapshot_follows_iteration_and_is_never_mutated(streaming):
+def test_current_message_snapshot_follows_iteration_and_is_never_mutated(
+    streaming: Streaming,
+) -> None:
     kept: list[tuple[rxstream.Message, bytes]] = []
     read: list[str] = []
     with streaming(RICH) as s:
@@ -251,6 +278,7 @@ def test_current_message_snapshot_follows_iteration_and_is_never_mutated(streami
             if event.type == "text":
                 read.append(event.text)
                 # exactly the events read so far: not a chunk ahead, not one behind
+                assert isinstance(snapshot.content[-1], rxstream.TextBlock)
                 assert snapshot.content[-1].text == event.snapshot == "".join(read)
             if event.type == "content_block_stop":
                 assert len(snapshot.content) == event.index + 1
@@ -259,14 +287,15 @@ def test_current_message_snapshot_follows_iteration_and_is_never_mutated(streami
     assert kept[-1][0] == final
 
 
-def test_until_done_reads_to_the_end_and_keeps_the_events(streaming):
+def test_until_done_reads_to_the_end_and_keeps_the_events(streaming: Streaming) -> None:
     with streaming(RICH) as s:
-        assert s.until_done() is None
+        until_done: Callable[[], object] = s.until_done  # typed `-> None`: check it at run time
+        assert until_done() is None
         assert as_json(s.current_message_snapshot) == RICH.message()
         assert [e.type for e in s] == sdk_event_types(RICH)
 
 
-def test_response_and_request_id(serve, client):
+def test_response_and_request_id(serve: Serve, client: rxstream.Client) -> None:
     served = reply(RICH)
     served.headers = {**served.headers, "request-id": "req_0123abc"}
     server = serve(served)
@@ -280,7 +309,9 @@ def test_response_and_request_id(serve, client):
     assert json.loads(server.seen[0].body)["stream"] is True
 
 
-def test_the_manager_sends_the_request_on_enter_and_closes_on_exit(serve, client):
+def test_the_manager_sends_the_request_on_enter_and_closes_on_exit(
+    serve: Serve, client: rxstream.Client
+) -> None:
     server = serve(reply(RICH))
     manager = client.messages.stream(**PARAMS)
     assert server.seen == []  # nothing sent yet
@@ -294,7 +325,7 @@ def test_the_manager_sends_the_request_on_enter_and_closes_on_exit(serve, client
     assert server.seen[0].closed.wait(2)
 
 
-def test_close_stops_reading_and_ends_iteration(serve, client):
+def test_close_stops_reading_and_ends_iteration(serve: Serve, client: rxstream.Client) -> None:
     server = serve(reply(LONG, delay=0.01))
     with client.messages.stream(**PARAMS) as s:
         events = iter(s)
@@ -306,7 +337,9 @@ def test_close_stops_reading_and_ends_iteration(serve, client):
     assert all(e.type != "message_stop" for e in rest)
 
 
-def test_close_from_another_thread_ends_the_readers_iteration(serve, client):
+def test_close_from_another_thread_ends_the_readers_iteration(
+    serve: Serve, client: rxstream.Client
+) -> None:
     server = serve(Reply(chunks=CountingChunks(LONG), delay=0.01))
     with client.messages.stream(**PARAMS) as s:
         closer = threading.Timer(0.2, s.close)
@@ -314,12 +347,13 @@ def test_close_from_another_thread_ends_the_readers_iteration(serve, client):
         texts = list(s.text_stream)  # ends when the other thread closes: no error
         closer.join()
         assert server.seen[0].closed.wait(1)
+        assert isinstance(LONG.blocks[0], Text)
         assert 0 < len("".join(texts)) < len(LONG.blocks[0].text)
         with pytest.raises(RuntimeError, match="before message_stop"):
             s.get_final_message()
 
 
-def test_a_finished_stream_is_freed_at_once_not_by_the_cyclic_gc(streaming):
+def test_a_finished_stream_is_freed_at_once_not_by_the_cyclic_gc(streaming: Streaming) -> None:
     gc.disable()  # only reference counting may free it
     try:
         with streaming(LONG) as s:
@@ -347,7 +381,7 @@ def _interleaved(s: MessageStream) -> tuple[list[str], list[str]]:
 
 
 def _events_then_text(s: MessageStream) -> tuple[list[str], list[str]]:
-    types = [e.type for e in s]
+    types: list[str] = [e.type for e in s]
     return types, list(s.text_stream)
 
 
@@ -357,14 +391,18 @@ def _text_then_events(s: MessageStream) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.parametrize("consume", [_interleaved, _events_then_text, _text_then_events])
-def test_text_stream_and_event_iteration_each_see_everything(consume, streaming):
+def test_text_stream_and_event_iteration_each_see_everything(
+    consume: Callable[[MessageStream], tuple[list[str], list[str]]], streaming: Streaming
+) -> None:
     with streaming(RICH, chunk=11) as s:
         types, text = consume(s)
     assert types == sdk_event_types(RICH)
     assert text == text_deltas(RICH)
 
 
-def test_operators_on_the_events_observable_see_each_event_as_iteration_pulls_it(streaming):
+def test_operators_on_the_events_observable_see_each_event_as_iteration_pulls_it(
+    streaming: Streaming,
+) -> None:
     with streaming(RICH) as s:
         texts: list[str] = []
         tools: list[Any] = []
@@ -384,10 +422,14 @@ def test_operators_on_the_events_observable_see_each_event_as_iteration_pulls_it
         (3, "web_search", {"query": "weather in Zürich"}),
     ]
     fragments = [t.partial_json for t in tools if isinstance(t, ops.ToolInputDelta)]
+    assert isinstance(RICH.blocks[2], ToolUse)
+    assert isinstance(RICH.blocks[3], ToolUse)
     assert "".join(fragments) == RICH.blocks[2].text + RICH.blocks[3].text
 
 
-def test_a_late_subscriber_gets_a_snapshot_first_and_a_complete_final_message(streaming):
+def test_a_late_subscriber_gets_a_snapshot_first_and_a_complete_final_message(
+    streaming: Streaming,
+) -> None:
     with streaming(RICH) as s:
         events = iter(s)
         while next(events).type != "input_json":
@@ -404,7 +446,7 @@ def test_a_late_subscriber_gets_a_snapshot_first_and_a_complete_final_message(st
         assert as_json(finals[0]) == RICH.message()
 
 
-def test_subscribing_after_the_end_gets_the_snapshot_and_completion(streaming):
+def test_subscribing_after_the_end_gets_the_snapshot_and_completion(streaming: Streaming) -> None:
     with streaming(RICH) as s:
         s.until_done()
         texts: list[str] = []
@@ -421,8 +463,8 @@ def test_subscribing_after_the_end_gets_the_snapshot_and_completion(streaming):
 
 @pytest.mark.parametrize("leave", ["break", "exception"])
 def test_leaving_the_context_early_closes_the_connection_without_reading_the_rest(
-    leave, serve, client
-):
+    leave: str, serve: Serve, client: rxstream.Client
+) -> None:
     chunks = CountingChunks(LONG)
     server = serve(Reply(chunks=chunks, delay=0.01))
     raised = pytest.raises(KeyError) if leave == "exception" else contextlib.nullcontext()
@@ -436,7 +478,9 @@ def test_leaving_the_context_early_closes_the_connection_without_reading_the_res
     assert chunks.sent < len(chunks) // 4  # the rest was never sent
 
 
-def test_get_final_message_after_an_early_close_raises_but_the_snapshot_stays(serve, client):
+def test_get_final_message_after_an_early_close_raises_but_the_snapshot_stays(
+    serve: Serve, client: rxstream.Client
+) -> None:
     serve(reply(LONG, chunk=64))
     with client.messages.stream(**PARAMS) as s:
         texts = []
@@ -450,4 +494,5 @@ def test_get_final_message_after_an_early_close_raises_but_the_snapshot_stays(se
         s.get_final_text()
     partial = s.current_message_snapshot
     assert partial.stop_reason is None
+    assert isinstance(partial.content[0], rxstream.TextBlock)
     assert partial.content[0].text == "".join(texts)  # exactly what was read
