@@ -8,8 +8,9 @@ import gc
 import json
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol, TypeAlias, TypeVar, overload
 
 import anyio
 import pytest
@@ -30,8 +31,8 @@ from streams import (
 
 import rxstream
 from rxstream import operators as ops
-from rxstream.adapters import AsyncMessageStream
-from rxstream.emulator import reply_text_for
+from rxstream.adapters import AsyncMessageStream, ParsedMessageStopEvent
+from rxstream.emulator import Emulator, reply_text_for
 
 pytestmark = pytest.mark.anyio
 
@@ -94,7 +95,7 @@ def reply(stream: Stream, chunk: int | None = None, **kw: Any) -> Reply:
     return Reply(chunks=chunked(data, chunk) if chunk else [data], **kw)
 
 
-class CountingChunks:
+class CountingChunks(Sequence[bytes]):
     """Chunks one event each, counting how many the server has taken to send."""
 
     def __init__(self, stream: Stream) -> None:
@@ -104,14 +105,35 @@ class CountingChunks:
     def __len__(self) -> int:
         return len(self.chunks)
 
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        return self.chunks[index]  # not counted: the server only iterates
+
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self.chunks:
             self.sent += 1
             yield chunk
 
 
+Replying: TypeAlias = tuple[LoopbackServer, list[Reply]]
+Serve: TypeAlias = Callable[[Reply], LoopbackServer]
+MakeClient: TypeAlias = Callable[[], rxstream.AsyncClient]
+
+
+class Streaming(Protocol):
+    def __call__(
+        self, stream: Stream, chunk: int | None = None
+    ) -> AbstractAsyncContextManager[AsyncMessageStream]: ...
+
+
+T = TypeVar("T")
+
+
 @pytest.fixture(scope="module")
-def replying() -> Iterator[tuple[LoopbackServer, list[Reply]]]:
+def replying() -> Iterator[Replying]:
     """One loopback server for the module, answering with the last reply in the list."""
     replies = [Reply()]
     with loopback(lambda seen: replies[-1]) as server:
@@ -119,7 +141,7 @@ def replying() -> Iterator[tuple[LoopbackServer, list[Reply]]]:
 
 
 @pytest.fixture
-def serve(replying):
+def serve(replying: Replying) -> Serve:
     """`serve(reply)`: the server answers with `reply` from now on; returns the server."""
     server, replies = replying
 
@@ -132,13 +154,13 @@ def serve(replying):
 
 
 @pytest.fixture
-def client(replying):
+def client(replying: Replying) -> MakeClient:
     """`async with client() as c:` an AsyncClient of the loopback server."""
     return lambda: rxstream.AsyncClient(base_url=replying[0].url, api_key="k", max_retries=0)
 
 
 @pytest.fixture
-def streaming(serve, client):
+def streaming(serve: Serve, client: MakeClient) -> Streaming:
     """`async with streaming(stream, chunk) as s:` serves `stream`, opens the stream."""
 
     @contextlib.asynccontextmanager
@@ -152,7 +174,7 @@ def streaming(serve, client):
     return streaming
 
 
-async def collect(iterator: Any) -> list[Any]:
+async def collect(iterator: AsyncIterable[T]) -> list[T]:
     return [item async for item in iterator]
 
 
@@ -160,13 +182,15 @@ async def collect(iterator: Any) -> list[Any]:
 
 
 @pytest.mark.parametrize("chunk", [1, 64, None], ids=lambda c: f"chunk={c}")
-async def test_iteration_yields_the_sdk_event_sequence_without_ping(chunk, streaming):
+async def test_iteration_yields_the_sdk_event_sequence_without_ping(
+    chunk: int | None, streaming: Streaming
+) -> None:
     async with streaming(RICH, chunk) as s:
         types = [event.type async for event in s]
     assert types == sdk_event_types(RICH)
 
 
-async def test_delta_and_stop_events_carry_what_the_sdk_gives(streaming):
+async def test_delta_and_stop_events_carry_what_the_sdk_gives(streaming: Streaming) -> None:
     async with streaming(RICH) as s:
         events = await collect(s)
     texts = [e for e in events if e.type == "text"]
@@ -182,28 +206,31 @@ async def test_delta_and_stop_events_carry_what_the_sdk_gives(streaming):
     assert inputs[-1] == {"query": "weather in Zürich"}
     stops = [e for e in events if e.type == "content_block_stop"]
     assert [as_json(e.content_block) for e in stops] == RICH.message()["content"]
+    assert isinstance(events[-1], ParsedMessageStopEvent)
     assert as_json(events[-1].message) == RICH.message()
 
 
-async def test_text_stream_yields_every_text_delta(streaming):
+async def test_text_stream_yields_every_text_delta(streaming: Streaming) -> None:
     async with streaming(RICH, chunk=3) as s:
         assert await collect(s.text_stream) == text_deltas(RICH)
 
 
-async def test_get_final_message_and_text_read_the_stream_to_its_end(streaming):
+async def test_get_final_message_and_text_read_the_stream_to_its_end(streaming: Streaming) -> None:
     async with streaming(RICH) as s:
         assert as_json(await s.get_final_message()) == RICH.message()
         assert await s.get_final_text() == "The answer is 4. Grüße 👋Done."
         assert [e.type async for e in s] == sdk_event_types(RICH)  # nothing was lost
 
 
-async def test_get_final_text_without_a_text_block_raises_runtime_error(streaming):
+async def test_get_final_text_without_a_text_block_raises_runtime_error(
+    streaming: Streaming,
+) -> None:
     async with streaming(Stream([ToolUse({"a": 1})], stop_reason="tool_use")) as s:
         with pytest.raises(RuntimeError, match="text"):
             await s.get_final_text()
 
 
-async def test_current_message_snapshot_stands_where_iteration_stands(streaming):
+async def test_current_message_snapshot_stands_where_iteration_stands(streaming: Streaming) -> None:
     read: list[str] = []
     async with streaming(RICH) as s:
         async for event in s:
@@ -212,18 +239,20 @@ async def test_current_message_snapshot_stands_where_iteration_stands(streaming)
                 read = []
             if event.type == "text":
                 read.append(event.text)
+                assert isinstance(snapshot.content[-1], rxstream.TextBlock)
                 assert snapshot.content[-1].text == event.snapshot == "".join(read)
         assert s.current_message_snapshot == await s.get_final_message()
 
 
-async def test_until_done_reads_to_the_end_and_keeps_the_events(streaming):
+async def test_until_done_reads_to_the_end_and_keeps_the_events(streaming: Streaming) -> None:
     async with streaming(RICH) as s:
-        assert await s.until_done() is None
+        until_done: Callable[[], Awaitable[object]] = s.until_done  # typed: check at run time
+        assert await until_done() is None
         assert as_json(s.current_message_snapshot) == RICH.message()
         assert [e.type async for e in s] == sdk_event_types(RICH)
 
 
-async def test_response_and_request_id(serve, client):
+async def test_response_and_request_id(serve: Serve, client: MakeClient) -> None:
     served = reply(RICH)
     served.headers = {**served.headers, "request-id": "req_async42"}
     server = serve(served)
@@ -234,7 +263,9 @@ async def test_response_and_request_id(serve, client):
     assert json.loads(server.seen[0].body)["stream"] is True
 
 
-async def test_the_manager_sends_the_request_on_enter_and_closes_on_exit(serve, client):
+async def test_the_manager_sends_the_request_on_enter_and_closes_on_exit(
+    serve: Serve, client: MakeClient
+) -> None:
     server = serve(reply(RICH))
     async with client() as c:
         manager = c.messages.stream(**PARAMS)
@@ -249,7 +280,9 @@ async def test_the_manager_sends_the_request_on_enter_and_closes_on_exit(serve, 
 
 
 @pytest.mark.parametrize("method", ["close", "aclose"])
-async def test_close_stops_reading_and_ends_iteration(method, serve, client):
+async def test_close_stops_reading_and_ends_iteration(
+    method: str, serve: Serve, client: MakeClient
+) -> None:
     server = serve(reply(LONG, delay=0.01))
     async with client() as c, c.messages.stream(**PARAMS) as s:
         events = s.__aiter__()
@@ -261,7 +294,9 @@ async def test_close_stops_reading_and_ends_iteration(method, serve, client):
     assert all(e.type != "message_stop" for e in rest)
 
 
-async def test_close_from_another_task_ends_the_readers_iteration(serve, client):
+async def test_close_from_another_task_ends_the_readers_iteration(
+    serve: Serve, client: MakeClient
+) -> None:
     server = serve(Reply(chunks=CountingChunks(LONG), delay=0.01))
     texts: list[str] = []
     async with client() as c, c.messages.stream(**PARAMS) as s:
@@ -275,12 +310,15 @@ async def test_close_from_another_task_ends_the_readers_iteration(serve, client)
             await anyio.sleep(0.2)
             await s.close()
         assert server.seen[0].closed.wait(1)
+        assert isinstance(LONG.blocks[0], Text)
         assert 0 < len("".join(texts)) < len(LONG.blocks[0].text)
         with pytest.raises(RuntimeError, match="before message_stop"):
             await s.get_final_message()
 
 
-async def test_a_finished_stream_is_freed_at_once_not_by_the_cyclic_gc(streaming):
+async def test_a_finished_stream_is_freed_at_once_not_by_the_cyclic_gc(
+    streaming: Streaming,
+) -> None:
     gc.disable()  # only reference counting may free it
     try:
         async with streaming(LONG) as s:
@@ -295,7 +333,9 @@ async def test_a_finished_stream_is_freed_at_once_not_by_the_cyclic_gc(streaming
 # --- beyond the SDK -------------------------------------------------------------------------
 
 
-async def test_text_stream_and_event_iteration_interleaved_each_see_everything(streaming):
+async def test_text_stream_and_event_iteration_interleaved_each_see_everything(
+    streaming: Streaming,
+) -> None:
     async with streaming(RICH, chunk=11) as s:
         events, texts = s.__aiter__(), s.text_stream
         types: list[str] = []
@@ -309,7 +349,9 @@ async def test_text_stream_and_event_iteration_interleaved_each_see_everything(s
     assert text == text_deltas(RICH)
 
 
-async def test_text_stream_and_events_consumed_concurrently_each_see_everything(streaming):
+async def test_text_stream_and_events_consumed_concurrently_each_see_everything(
+    streaming: Streaming,
+) -> None:
     got: dict[str, list[Any]] = {}
     async with streaming(RICH, chunk=5) as s:
 
@@ -322,7 +364,9 @@ async def test_text_stream_and_events_consumed_concurrently_each_see_everything(
     assert got == {"events": sdk_event_types(RICH), "text": text_deltas(RICH)}
 
 
-async def test_operators_on_the_events_observable_see_the_iterated_stream(streaming):
+async def test_operators_on_the_events_observable_see_the_iterated_stream(
+    streaming: Streaming,
+) -> None:
     async with streaming(RICH) as s:
         texts: list[str] = []
         tools: list[Any] = []
@@ -339,7 +383,9 @@ async def test_operators_on_the_events_observable_see_the_iterated_stream(stream
     ]
 
 
-async def test_a_late_subscriber_gets_a_snapshot_first_and_a_complete_final_message(streaming):
+async def test_a_late_subscriber_gets_a_snapshot_first_and_a_complete_final_message(
+    streaming: Streaming,
+) -> None:
     async with streaming(RICH) as s:
         events = s.__aiter__()
         while (await events.__anext__()).type != "input_json":
@@ -357,8 +403,8 @@ async def test_a_late_subscriber_gets_a_snapshot_first_and_a_complete_final_mess
 
 
 async def test_leaving_the_context_early_closes_the_connection_without_reading_the_rest(
-    serve, client
-):
+    serve: Serve, client: MakeClient
+) -> None:
     chunks = CountingChunks(LONG)
     server = serve(Reply(chunks=chunks, delay=0.01))
     async with client() as c:
@@ -369,11 +415,15 @@ async def test_leaving_the_context_early_closes_the_connection_without_reading_t
         assert server.seen[0].closed.wait(1)
         with pytest.raises(RuntimeError, match="before message_stop"):
             await s.get_final_message()
-        assert s.current_message_snapshot.content[0].text == "word "
+        first = s.current_message_snapshot.content[0]
+        assert isinstance(first, rxstream.TextBlock)
+        assert first.text == "word "
     assert chunks.sent < len(chunks) // 4  # the rest was never sent
 
 
-async def test_cancelling_the_reading_task_closes_the_connection(serve, client):
+async def test_cancelling_the_reading_task_closes_the_connection(
+    serve: Serve, client: MakeClient
+) -> None:
     chunks = CountingChunks(LONG)
     server = serve(Reply(chunks=chunks, delay=0.01))
     read: list[str] = []
@@ -384,11 +434,15 @@ async def test_cancelling_the_reading_task_closes_the_connection(serve, client):
                     read.append(text)
         assert server.seen[0].closed.wait(1)
         assert read
-        assert s.current_message_snapshot.content[0].text == "".join(read)
+        first = s.current_message_snapshot.content[0]
+        assert isinstance(first, rxstream.TextBlock)
+        assert first.text == "".join(read)
     assert chunks.sent < len(chunks) // 4  # the rest was never sent
 
 
-async def test_cancelling_a_task_group_mid_stream_closes_every_connection(serve, client):
+async def test_cancelling_a_task_group_mid_stream_closes_every_connection(
+    serve: Serve, client: MakeClient
+) -> None:
     server = serve(Reply(chunks=CountingChunks(LONG), delay=0.01))
     async with client() as c:
         reading = [anyio.Event(), anyio.Event()]
@@ -411,7 +465,7 @@ async def test_cancelling_a_task_group_mid_stream_closes_every_connection(serve,
 PROMPTS = ["What is 2+2?", "What is the capital of France?", "What is Python?"]
 
 
-async def test_concurrent_streams_as_in_the_reference(emulator):
+async def test_concurrent_streams_as_in_the_reference(emulator: Emulator) -> None:
     case = uuid.uuid4().hex
     headers = {"x-emulator-ttft": "0.2", "x-test-case": case}
 
@@ -442,4 +496,8 @@ async def test_concurrent_streams_as_in_the_reference(emulator):
     assert len(records) == 3
     assert emulator.wait_for(lambda _: all(r.connection_closed for r in records))
     # all three were open at once
-    assert max(r.arrived_at for r in records) < min(r.closed_at for r in records)
+    closed_at: list[float] = []
+    for r in records:
+        assert r.closed_at is not None
+        closed_at.append(r.closed_at)
+    assert max(r.arrived_at for r in records) < min(closed_at)
