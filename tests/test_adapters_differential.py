@@ -248,12 +248,16 @@ CASES = {
 
 @pytest.mark.parametrize("stream", CASES.values(), ids=CASES.keys())
 @pytest.mark.parametrize("size", [7, None], ids=lambda s: f"chunk={s}")
-def test_rxstream_reads_what_the_sdk_reads(clients, stream, size):
+def test_rxstream_reads_what_the_sdk_reads(
+    clients: Clients, stream: Stream, size: int | None
+) -> None:
     data = stream.sse()
     clients.assert_agree(chunked(data, size) if size else [data])
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=stream_strategy(), sizes=chunk_sizes())
-def test_rxstream_reads_what_the_sdk_reads_for_generated_streams(clients, stream, sizes):
+def test_rxstream_reads_what_the_sdk_reads_for_generated_streams(
+    clients: Clients, stream: Stream, sizes: list[int]
+) -> None:
     clients.assert_agree(chunked(stream.sse(), sizes))
