@@ -15,8 +15,6 @@ a full collection of the garbage the benchmark before it left (the SDK's pydanti
 from __future__ import annotations
 
 import gc
-import json
-import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,7 +22,7 @@ import anthropic
 import httpx
 import httpx2
 import pytest
-from conftest import CHUNK, MODEL, RATIOS, WireStream, chunked, message_start, sse_event
+from conftest import MODEL, RATIOS, TOOL_INPUT, TOOL_TEXT, WireStream, make_tool_stream
 from pytest_benchmark.fixture import BenchmarkFixture
 
 import rxstream
@@ -55,7 +53,6 @@ PARAMS: dict[str, Any] = {
     "max_tokens": 32_000,
     "messages": [{"role": "user", "content": "Go."}],
 }
-FRAGMENT = 8
 
 
 def rxstream_client(chunks: list[bytes]) -> rxstream.Client:
@@ -142,69 +139,6 @@ def test_text_stream_iterated_then_final_message(
 
 
 # --- (b) a ~200 KB tool input in 8-byte fragments -----------------------------------------
-
-
-def tool_input(size: int = 200_000, seed: int = 200) -> str:
-    """Records of nested objects, arrays, code strings and numbers (ASCII: 8 chars = 8 bytes)."""
-    rnd = random.Random(seed)
-    words = ["alpha", "beta", "gamma", "delta", "value", "item", "cafe", "resume"]
-    records: list[object] = []
-    length = 0
-    while length < size:
-        n = len(records)
-        record = {
-            "id": n,
-            "path": f"src/pkg_{n % 13}/module_{n}.py",
-            "title": " ".join(rnd.choices(words, k=rnd.randint(3, 8))),
-            "score": round(rnd.uniform(-1000, 1000), 4),
-            "done": rnd.random() < 0.5,
-            "owner": None if rnd.random() < 0.3 else {"name": rnd.choice(words), "uid": n * 7},
-            "tags": rnd.choices(words, k=rnd.randint(0, 4)),
-            "content": f'def f_{n}():\n    return "{rnd.choice(words)}"  # {rnd.random():.3f}\n',
-        }
-        records.append(record)
-        length += len(json.dumps(record)) + 2
-    return json.dumps({"operation": "bulk_update", "records": records})
-
-
-TOOL_TEXT = tool_input()
-TOOL_INPUT = json.loads(TOOL_TEXT)
-
-
-def make_tool_stream() -> WireStream:
-    """message_start, one tool_use block with its input in 8-byte fragments, the end."""
-    fragments = [TOOL_TEXT[i : i + FRAGMENT] for i in range(0, len(TOOL_TEXT), FRAGMENT)]
-    tool = {"type": "tool_use", "id": "toolu_01", "name": "bulk_update", "input": {}}
-    events = [
-        message_start(),
-        sse_event({"type": "content_block_start", "index": 0, "content_block": tool}),
-        *(
-            sse_event(
-                {
-                    "type": "content_block_delta",
-                    "index": 0,
-                    "delta": {"type": "input_json_delta", "partial_json": fragment},
-                }
-            )
-            for fragment in fragments
-        ),
-        sse_event({"type": "content_block_stop", "index": 0}),
-        sse_event(
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": "tool_use", "stop_sequence": None},
-                "usage": {"output_tokens": len(fragments)},
-            }
-        ),
-        sse_event({"type": "message_stop"}),
-    ]
-    data = b"".join(events)
-    return WireStream(data, chunked(data, CHUNK), len(events))
-
-
-@pytest.fixture(scope="module")
-def tool_stream() -> WireStream:
-    return make_tool_stream()
 
 
 @pytest.mark.parametrize(

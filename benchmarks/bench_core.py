@@ -10,7 +10,8 @@ ratios printed at the end; see conftest.py), or `.venv/bin/pytest benchmarks/ben
     ratio stays linear (<= 6 for 5x the deltas).
 (c) A ~200 KB tool input in 8-byte `input_json_delta` fragments: `tool_inputs()` without and
     with reading `.partial` at every delta, against the SDK's `messages.stream()` on the same
-    bytes (which re-parses the whole buffer per delta: one round only, ~30-45 s).
+    bytes (which re-parses the whole buffer per delta: one round only, ~30-45 s), measured
+    once for all benchmarks by bench_adapters.py, so this ratio needs both files in the run.
 (d) Fan-out: a SharedStream with 1 and with 101 subscribers; the cost per extra subscriber per
     event is (t101 - t1) / (100 x events): the "fanout_extra" line gives those deliveries per
     second (its inverse is the cost of one), and the benchmark JSON has it in nanoseconds.
@@ -18,16 +19,12 @@ ratios printed at the end; see conftest.py), or `.venv/bin/pytest benchmarks/ben
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import anthropic
-import httpx2
 import pytest
-from conftest import CHUNK, MODEL, RATIOS, TIMINGS, Timing, WireStream, chunked, sse_event
-from conftest import message_start as message_start_event
+from conftest import CHUNK, RATIOS, TIMINGS, TOOL_INPUT, TOOL_TEXT, Timing, WireStream, chunked
 from conftest import text_reply as text_reply_bytes
 from pytest_benchmark.fixture import BenchmarkFixture
 
@@ -54,7 +51,7 @@ RATIOS.extend(
         ),
         (
             "speed tool_inputs() vs SDK, 200 KB input",
-            "sdk_tool_input",
+            "sdk_stream_tool",
             "tool_inputs",
             False,
             ">= 200x",
@@ -62,7 +59,7 @@ RATIOS.extend(
         ),
         (
             "speed tool_inputs() reading .partial per delta vs SDK",
-            "sdk_tool_input",
+            "sdk_stream_tool",
             "tool_inputs_partial",
             False,
             ">= 50x",
@@ -154,73 +151,6 @@ def test_snapshots_over_text_deltas(
 
 # --- (c) a 200 KB tool input in 8-byte fragments ---------------------------------------------
 
-FRAGMENT = 8
-
-
-def tool_input(size: int = 200_000, seed: int = 8) -> str:
-    """A bulk-edit style input: records of nested objects, arrays, code strings, numbers."""
-    rnd = random.Random(seed)
-    words = ["alpha", "beta", "naïve", "café", "数据", "résumé", "value"]
-    records: list[object] = []
-    length = 0
-    while length < size:
-        n = len(records)
-        record = {
-            "id": n,
-            "path": f"src/pkg_{n % 17}/module_{n}.py",
-            "title": " ".join(rnd.choices(words, k=rnd.randint(3, 8))),
-            "score": round(rnd.uniform(-1000, 1000), 4),
-            "done": rnd.random() < 0.5,
-            "owner": None if rnd.random() < 0.3 else {"name": rnd.choice(words), "uid": n * 7},
-            "tags": rnd.choices(words, k=rnd.randint(0, 4)),
-            "content": f'def f_{n}():\n    return "{rnd.choice(words)}"  # {rnd.random():.3f}\n',
-        }
-        records.append(record)
-        length += len(json.dumps(record)) + 2
-    return json.dumps({"operation": "bulk_update", "records": records})
-
-
-TOOL_TEXT = tool_input()
-TOOL_INPUT = json.loads(TOOL_TEXT)
-
-
-def make_tool_stream() -> WireStream:
-    """message_start, a tool_use block whose input arrives in 8-byte fragments, the end."""
-    assert TOOL_TEXT.isascii()  # 8 characters are 8 bytes
-    fragments = [TOOL_TEXT[i : i + FRAGMENT] for i in range(0, len(TOOL_TEXT), FRAGMENT)]
-    tool = {"type": "tool_use", "id": "toolu_01", "name": "bulk_update", "input": {}}
-    data = b"".join(
-        [
-            message_start_event(),
-            sse_event({"type": "content_block_start", "index": 0, "content_block": tool}),
-            *(
-                sse_event(
-                    {
-                        "type": "content_block_delta",
-                        "index": 0,
-                        "delta": {"type": "input_json_delta", "partial_json": f},
-                    }
-                )
-                for f in fragments
-            ),
-            sse_event({"type": "content_block_stop", "index": 0}),
-            sse_event(
-                {
-                    "type": "message_delta",
-                    "delta": {"stop_reason": "tool_use", "stop_sequence": None},
-                    "usage": {"output_tokens": len(fragments)},
-                }
-            ),
-            sse_event({"type": "message_stop"}),
-        ]
-    )
-    return WireStream(data, chunked(data, CHUNK), len(fragments) + 5)
-
-
-@pytest.fixture(scope="module")
-def tool_stream() -> WireStream:
-    return make_tool_stream()
-
 
 def run_tool_inputs(chunks: list[bytes], read_partials: bool) -> Any:
     final: list[Any] = []
@@ -253,42 +183,6 @@ def test_tool_inputs_200kb_in_8_byte_fragments(
     )
     assert result == TOOL_INPUT
     record(key, tool_stream.events)
-
-
-@pytest.fixture(scope="module")
-def sdk_tool_client(tool_stream: WireStream) -> Iterator[anthropic.Anthropic]:
-    def answer(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(
-            200, headers={"content-type": "text/event-stream"}, content=iter(tool_stream.chunks)
-        )
-
-    http = httpx2.Client(transport=httpx2.MockTransport(answer))
-    client = anthropic.Anthropic(api_key="test", http_client=http, max_retries=0)
-    yield client
-    client.close()
-
-
-def sdk_tool_input(client: anthropic.Anthropic) -> Any:
-    with client.messages.stream(
-        model=MODEL,
-        max_tokens=32_000,
-        messages=[{"role": "user", "content": "Update every record."}],
-    ) as stream:
-        block = stream.get_final_message().content[0]
-        assert isinstance(block, anthropic.types.ToolUseBlock)
-        return block.input
-
-
-def test_sdk_messages_stream_200kb_tool_input(
-    benchmark: BenchmarkFixture,
-    sdk_tool_client: anthropic.Anthropic,
-    tool_stream: WireStream,
-    record: Callable[[str, int], None],
-) -> None:
-    # The SDK re-parses the whole input on every delta (quadratic): one round is ~30-45 s.
-    result = benchmark.pedantic(sdk_tool_input, args=(sdk_tool_client,), rounds=1, iterations=1)
-    assert result == TOOL_INPUT
-    record("sdk_tool_input", tool_stream.events)
 
 
 # --- (d) fan-out cost per extra subscriber per event ------------------------------------------

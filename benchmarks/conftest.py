@@ -5,6 +5,7 @@ Run: `.venv/bin/pytest benchmarks -p no:cacheprovider --benchmark-only`
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,6 +131,76 @@ def huge_event() -> bytes:
     event = text_delta(text)
     assert len(event) - 2 == 16 * 1024 * 1024
     return event
+
+
+# --- a ~200 KB tool input in 8-byte fragments (bench_core and bench_adapters) -------------
+
+FRAGMENT = 8
+
+
+def tool_input(size: int = 200_000, seed: int = 200) -> str:
+    """Records of nested objects, arrays, code strings and numbers (ASCII: 8 chars = 8 bytes)."""
+    rnd = random.Random(seed)
+    words = ["alpha", "beta", "gamma", "delta", "value", "item", "cafe", "resume"]
+    records: list[object] = []
+    length = 0
+    while length < size:
+        n = len(records)
+        record = {
+            "id": n,
+            "path": f"src/pkg_{n % 13}/module_{n}.py",
+            "title": " ".join(rnd.choices(words, k=rnd.randint(3, 8))),
+            "score": round(rnd.uniform(-1000, 1000), 4),
+            "done": rnd.random() < 0.5,
+            "owner": None if rnd.random() < 0.3 else {"name": rnd.choice(words), "uid": n * 7},
+            "tags": rnd.choices(words, k=rnd.randint(0, 4)),
+            "content": f'def f_{n}():\n    return "{rnd.choice(words)}"  # {rnd.random():.3f}\n',
+        }
+        records.append(record)
+        length += len(json.dumps(record)) + 2
+    return json.dumps({"operation": "bulk_update", "records": records})
+
+
+TOOL_TEXT = tool_input()
+TOOL_INPUT = json.loads(TOOL_TEXT)
+
+
+def make_tool_stream() -> WireStream:
+    """message_start, one tool_use block with its input in 8-byte fragments, the end."""
+    assert TOOL_TEXT.isascii()  # 8 characters are 8 bytes
+    fragments = [TOOL_TEXT[i : i + FRAGMENT] for i in range(0, len(TOOL_TEXT), FRAGMENT)]
+    tool = {"type": "tool_use", "id": "toolu_01", "name": "bulk_update", "input": {}}
+    events = [
+        message_start(),
+        sse_event({"type": "content_block_start", "index": 0, "content_block": tool}),
+        *(
+            sse_event(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": fragment},
+                }
+            )
+            for fragment in fragments
+        ),
+        sse_event({"type": "content_block_stop", "index": 0}),
+        sse_event(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                "usage": {"output_tokens": len(fragments)},
+            }
+        ),
+        sse_event({"type": "message_stop"}),
+    ]
+    data = b"".join(events)
+    return WireStream(data, chunked(data, CHUNK), len(events))
+
+
+@pytest.fixture(scope="session")
+def tool_stream() -> WireStream:
+    """The ~200 KB tool input in 8-byte `input_json_delta` fragments, 4 KiB chunks."""
+    return make_tool_stream()
 
 
 # --- collecting bench_*.py and reporting the ratios -------------------------------------
