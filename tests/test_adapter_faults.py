@@ -19,10 +19,11 @@ import anyio
 import httpx
 import httpx2
 import pytest
-from loopback import Reply, loopback
+from loopback import Reply, Seen, loopback
 from streams import Stream, Text, frame
 
 import rxstream
+from rxstream.adapters import StreamEvent
 from rxstream.emulator import Emulator
 
 PARAMS: dict[str, Any] = {
@@ -51,7 +52,7 @@ class Outcome:
     sleeps: list[float] = field(default_factory=list)  # the client's retry delays
     elapsed: float = 0.0
 
-    def read(self, event: Any) -> None:
+    def read(self, event: StreamEvent) -> None:
         self.events.append(event.type)
         if event.type == "text":
             self.texts.append(event.text)
@@ -115,19 +116,21 @@ async def _stream_async(base_url: str, headers: dict[str, str], options: dict[st
     return out
 
 
-def run(flavour: str, base_url: str, headers: dict[str, str] | None = None, **options) -> Outcome:
+def run(
+    flavour: str, base_url: str, headers: dict[str, str] | None = None, **options: Any
+) -> Outcome:
     """Stream one message with the `flavour` client ("sync", or an anyio backend)."""
     if flavour == "sync":
         return _stream_sync(base_url, headers or {}, options)
     return anyio.run(_stream_async, base_url, headers or {}, options, backend=flavour)
 
 
-def run_with_fault(flavour: str, emulator: Emulator, directives: str, **options) -> Outcome:
+def run_with_fault(flavour: str, emulator: Emulator, directives: str, **options: Any) -> Outcome:
     return run(flavour, emulator.base_url, {"x-emulator-fault": directives}, **options)
 
 
 @pytest.fixture(scope="module")
-def healthy(emulator) -> Outcome:
+def healthy(emulator: Emulator) -> Outcome:
     """The same request without a fault: what a clean stream looks like."""
     return run("sync", emulator.base_url)
 
@@ -138,8 +141,8 @@ def healthy(emulator) -> Outcome:
 @FLAVOURS
 @pytest.mark.parametrize("header", ["retry-after=0.2", "retry-after-ms=200"])
 def test_429_then_200_retries_once_after_the_delay_the_server_asks(
-    flavour, header, emulator, healthy
-):
+    flavour: str, header: str, emulator: Emulator, healthy: Outcome
+) -> None:
     directives = fault(f"status=429;{header};times=1")
     outcome = run_with_fault(flavour, emulator, directives)
     assert outcome.error is None
@@ -152,8 +155,8 @@ def test_429_then_200_retries_once_after_the_delay_the_server_asks(
 @FLAVOURS
 @pytest.mark.parametrize("max_retries", [0, 2])
 def test_529_every_time_raises_overloaded_error_after_max_retries_plus_one_attempts(
-    flavour, max_retries, emulator
-):
+    flavour: str, max_retries: int, emulator: Emulator
+) -> None:
     directives = fault("status=529;retry-after-ms=10")
     outcome = run_with_fault(flavour, emulator, directives, max_retries=max_retries)
     error = outcome.error
@@ -177,6 +180,7 @@ def assert_partial_message_kept(outcome: Outcome) -> None:
     assert error is not None
     assert outcome.texts, "the fault should come after some text"
     assert error.partial_message is not None
+    assert isinstance(error.partial_message.content[0], rxstream.TextBlock)
     assert error.partial_message.content[0].text == "".join(outcome.texts)
     assert outcome.snapshot == error.partial_message
     assert outcome.final_error is error
@@ -186,8 +190,8 @@ def assert_partial_message_kept(outcome: Outcome) -> None:
 @FLAVOURS
 @pytest.mark.parametrize("drop", ["drop=6", "drop-mid=6"])
 def test_a_dropped_connection_raises_api_connection_error_with_the_partial_message(
-    flavour, drop, emulator
-):
+    flavour: str, drop: str, emulator: Emulator
+) -> None:
     outcome = run_with_fault(flavour, emulator, fault(drop))
     assert type(outcome.error) is rxstream.APIConnectionError
     assert not isinstance(outcome.error, httpx.HTTPError | httpx2.HTTPError)
@@ -205,8 +209,12 @@ def test_a_dropped_connection_raises_api_connection_error_with_the_partial_messa
     ],
 )
 def test_an_in_stream_error_event_raises_its_own_class(
-    flavour, error_type, error_class, status, emulator
-):
+    flavour: str,
+    error_type: str,
+    error_class: type[rxstream.APIStatusError],
+    status: int,
+    emulator: Emulator,
+) -> None:
     outcome = run_with_fault(flavour, emulator, fault(f"error={error_type};after=5"))
     error = outcome.error
     assert type(error) is error_class
@@ -216,7 +224,9 @@ def test_an_in_stream_error_event_raises_its_own_class(
 
 
 @FLAVOURS
-def test_a_stream_ending_before_message_stop_raises_incomplete_stream_error(flavour, emulator):
+def test_a_stream_ending_before_message_stop_raises_incomplete_stream_error(
+    flavour: str, emulator: Emulator
+) -> None:
     outcome = run_with_fault(flavour, emulator, fault("end=6"))
     assert type(outcome.error) is rxstream.IncompleteStreamError
     assert_partial_message_kept(outcome)
@@ -226,7 +236,9 @@ def test_a_stream_ending_before_message_stop_raises_incomplete_stream_error(flav
 
 
 @FLAVOURS
-def test_stream_retries_resend_a_stream_that_failed_before_any_content(flavour, emulator, healthy):
+def test_stream_retries_resend_a_stream_that_failed_before_any_content(
+    flavour: str, emulator: Emulator, healthy: Outcome
+) -> None:
     directives = fault("error=overloaded_error;after=1;times=1")
     outcome = run_with_fault(flavour, emulator, directives, stream_retries=1)
     assert outcome.error is None
@@ -242,8 +254,8 @@ def test_stream_retries_resend_a_stream_that_failed_before_any_content(flavour, 
     ids=["not_opted_in", "after_content"],
 )
 def test_a_stream_is_not_resent_without_the_opt_in_or_after_content(
-    flavour, directives, stream_retries, emulator
-):
+    flavour: str, directives: str, stream_retries: int, emulator: Emulator
+) -> None:
     directives = fault(directives)
     outcome = run_with_fault(flavour, emulator, directives, stream_retries=stream_retries)
     assert isinstance(outcome.error, rxstream.OverloadedError)
@@ -251,7 +263,9 @@ def test_a_stream_is_not_resent_without_the_opt_in_or_after_content(
 
 
 @FLAVOURS
-def test_idle_timeout_raises_api_timeout_error_when_the_stream_stalls(flavour, emulator):
+def test_idle_timeout_raises_api_timeout_error_when_the_stream_stalls(
+    flavour: str, emulator: Emulator
+) -> None:
     outcome = run_with_fault(flavour, emulator, fault("stall=2;after=4"), idle_timeout=0.3)
     error = outcome.error
     assert type(error) is rxstream.APITimeoutError
@@ -270,7 +284,7 @@ def keepalive_server() -> Iterator[str]:
     0.05 s apart, then the rest of the stream."""
     first, *rest = [frame(event) for event in ONE_TEXT.events() if event["type"] != "ping"]
 
-    def reply(seen: Any) -> Reply:
+    def reply(seen: Seen) -> Reply:
         filler = frame({"type": "ping"}) if seen.path.startswith("/ping") else b""
         return Reply(chunks=[first, *[filler] * 7, b"".join(rest)], delay=0.05)
 
@@ -279,7 +293,7 @@ def keepalive_server() -> Iterator[str]:
 
 
 @FLAVOURS
-def test_pings_reset_the_idle_timeout(flavour, keepalive_server):
+def test_pings_reset_the_idle_timeout(flavour: str, keepalive_server: str) -> None:
     outcome = run(flavour, f"{keepalive_server}/ping", idle_timeout=0.25, max_retries=0)
     assert outcome.error is None
     assert outcome.elapsed > 0.25  # longer than the idle timeout in all
@@ -287,7 +301,7 @@ def test_pings_reset_the_idle_timeout(flavour, keepalive_server):
 
 
 @FLAVOURS
-def test_the_same_wait_without_pings_times_out(flavour, keepalive_server):
+def test_the_same_wait_without_pings_times_out(flavour: str, keepalive_server: str) -> None:
     outcome = run(flavour, f"{keepalive_server}/silence", idle_timeout=0.25, max_retries=0)
     assert type(outcome.error) is rxstream.APITimeoutError
     assert outcome.events == ["message_start"]
