@@ -24,6 +24,7 @@ import pytest
 from rxstream import (
     APIConnectionError,
     APIError,
+    APIStatusError,
     APITimeoutError,
     AsyncClient,
     AuthenticationError,
@@ -42,6 +43,7 @@ from rxstream import (
     RequestTooLargeError,
 )
 from rxstream._client_core import DEFAULT_LIMITS, DEFAULT_TIMEOUT
+from rxstream.adapters import AsyncMessageStream, MessageStream
 from rxstream.emulator import Emulator, RequestRecord
 
 KEY = "sk-ant-reliability-faults"
@@ -131,7 +133,9 @@ def accumulated(events: list[MessageStreamEvent]) -> Message:
 def busy_connections(http: httpx.Client | httpx.AsyncClient) -> int:
     """Connections of the client's pool with a request still in flight (httpx internals: the
     public `connections` of httpcore's pool, behind httpx's transport)."""
-    pool = http._transport._pool  # type: ignore[union-attr]
+    transport = http._transport
+    assert isinstance(transport, httpx.HTTPTransport | httpx.AsyncHTTPTransport)
+    pool = transport._pool
     return sum(1 for c in pool.connections if not (c.is_idle() or c.is_closed()))
 
 
@@ -144,9 +148,9 @@ def settle(emulator: Emulator, run: str, outcome: Outcome, expect_closed: bool) 
     outcome.closed = [r.connection_closed for r in outcome.records]
 
 
-def snapshot_or_none(stream: Any) -> Message | None:
+def snapshot_or_none(stream: MessageStream | AsyncMessageStream) -> Message | None:
     try:
-        return stream.current_message_snapshot  # type: ignore[no-any-return]
+        return stream.current_message_snapshot
     except RuntimeError:  # no message_start yet
         return None
 
@@ -311,7 +315,7 @@ FAULTS = {
 @pytest.mark.parametrize("name", FAULTS)
 def test_every_fault_ends_with_its_error_the_partial_message_and_no_leaked_connection(
     name: str, way: str, emulator: Emulator, reference: Reference
-):
+) -> None:
     fault = FAULTS[name]
     delivered = reference.last if fault.delivered == ALL_BUT_STOP else fault.delivered
     outcome = read(
@@ -330,6 +334,7 @@ def test_every_fault_ends_with_its_error_the_partial_message_and_no_leaked_conne
         assert outcome.error.partial_message == reference.partial(delivered)
         assert outcome.final is None
     if way.endswith("stream") and outcome.has_stream and fault.error is not None:
+        assert outcome.error is not None
         assert outcome.snapshot == outcome.error.partial_message
     assert outcome.elapsed < fault.within
     assert len(outcome.records) == 1
@@ -340,7 +345,7 @@ def test_every_fault_ends_with_its_error_the_partial_message_and_no_leaked_conne
 @pytest.mark.parametrize("way", [way for way in WAYS if way.endswith("stream")])
 def test_the_adapter_raises_on_enter_for_a_drop_before_the_headers_only(
     way: str, emulator: Emulator
-):
+) -> None:
     before = read(way, emulator, "drop=headers", expect_closed=True)
     after = read(way, emulator, "drop=0", expect_closed=True)
 
@@ -352,7 +357,7 @@ def test_the_adapter_raises_on_enter_for_a_drop_before_the_headers_only(
 # --- in-stream error events -------------------------------------------------------------
 
 # error.type -> (class, the HTTP status the same error would have had as a response)
-IN_STREAM_ERRORS: dict[str, tuple[type[APIError], int]] = {
+IN_STREAM_ERRORS: dict[str, tuple[type[APIStatusError], int]] = {
     "invalid_request_error": (BadRequestError, 400),
     "authentication_error": (AuthenticationError, 401),
     "billing_error": (BillingError, 402),
@@ -370,7 +375,7 @@ IN_STREAM_ERRORS: dict[str, tuple[type[APIError], int]] = {
 @pytest.mark.parametrize("error_type", IN_STREAM_ERRORS)
 def test_an_in_stream_error_raises_its_own_class_with_status_type_request_id_and_partial(
     error_type: str, way: str, emulator: Emulator, reference: Reference
-):
+) -> None:
     cls, status = IN_STREAM_ERRORS[error_type]
     outcome = read(way, emulator, f"error={error_type};after=5", expect_closed=True)
 
@@ -395,7 +400,7 @@ class Retried:
     header: str
     attempts: int
     delay: float  # seconds the server asked to wait between attempts
-    error: type[APIError] | None
+    error: type[APIStatusError] | None
 
 
 RETRIES = {
@@ -413,7 +418,7 @@ RETRIES = {
 @pytest.mark.parametrize("name", RETRIES)
 def test_429_and_529_are_retried_after_the_delay_the_server_asked_for(
     name: str, way: str, emulator: Emulator, reference: Reference
-):
+) -> None:
     case = RETRIES[name]
     outcome = read(way, emulator, case.header, expect_closed=False, max_retries=2)
 
