@@ -17,6 +17,7 @@ import anyio
 import anyio.to_thread
 import pytest
 from reactivex import operators as ops
+from reactivex.abc import DisposableBase
 from reactivex.scheduler import CurrentThreadScheduler
 
 from rxstream import AsyncClient, Client, MessageStreamEvent
@@ -130,7 +131,7 @@ def take_a_few_events_from_observe(client: Client, extra: dict[str, str]) -> flo
 
 
 def dispose_from_on_next(client: Client, extra: dict[str, str]) -> float:
-    subscription: list[Any] = []
+    subscription: list[DisposableBase] = []
     stopped: list[float] = []
 
     def on_next(_: MessageStreamEvent) -> None:
@@ -164,7 +165,7 @@ SYNC_STOPS: dict[str, Callable[[Client, dict[str, str]], float]] = {
 @pytest.mark.parametrize("how", SYNC_STOPS)
 def test_stopping_a_sync_stream_closes_the_connection_promptly(
     how: str, emulator: Emulator, story_events: int
-):
+) -> None:
     run, extra = headers()
     with Client(base_url=emulator.base_url, api_key=KEY) as client:
         stopped_at = SYNC_STOPS[how](client, extra)
@@ -288,7 +289,7 @@ ASYNC_STOPS: dict[str, Callable[[AsyncClient, dict[str, str]], Awaitable[float]]
 @pytest.mark.parametrize("how", ASYNC_STOPS)
 async def test_stopping_an_async_stream_closes_the_connection_promptly(
     how: str, emulator: Emulator, story_events: int
-):
+) -> None:
     run, extra = headers()
     async with AsyncClient(base_url=emulator.base_url, api_key=KEY) as client:
         stopped_at = await ASYNC_STOPS[how](client, extra)
@@ -345,7 +346,7 @@ def short_stops(client: Client) -> Iterator[Callable[[], None]]:
 SLACK = 4  # pooled keep-alive connections (client and server ends) may stay open
 
 
-def test_a_thousand_stopped_streams_leave_no_file_descriptor_behind(emulator: Emulator):
+def test_a_thousand_stopped_streams_leave_no_file_descriptor_behind(emulator: Emulator) -> None:
     with Client(base_url=emulator.base_url, api_key=KEY) as client:
         stops = short_stops(client)
         for stop in [next(stops) for _ in range(5)]:  # warm up: imports, pool, first sockets
