@@ -75,6 +75,9 @@ class Ended:
     def on_error(self, error: Exception) -> None:
         self.error = error
 
+    def on_completed(self) -> None:
+        self.completed = True
+
 
 def run_sse(chunks: list[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> Ended:
     """Read `chunks` through `from_sse` (SSE decoding, typed events, accumulation)."""
@@ -124,7 +127,7 @@ def damaged(draw: st.DrawFn) -> bytes:
 @given(damaged(), chunk_sizes())
 def test_damaged_streams_end_in_a_message_or_an_api_error_with_the_partial_message(
     data: bytes, sizes: list[int]
-):
+) -> None:
     ended = run_sse(chunked(data, sizes))
 
     if ended.error is not None:
@@ -135,11 +138,13 @@ def test_damaged_streams_end_in_a_message_or_an_api_error_with_the_partial_messa
 
 @QUICK
 @given(st.binary(max_size=400), chunk_sizes())
-def test_random_bytes_through_the_operators_end_in_an_api_error(data: bytes, sizes: list[int]):
+def test_random_bytes_through_the_operators_end_in_an_api_error(
+    data: bytes, sizes: list[int]
+) -> None:
     for operator in (rxo.final_message(), rxo.tool_inputs(), rxo.snapshots(), rxo.text_deltas()):
         ended = Ended()
         from_sse(chunked(data, sizes)).pipe(operator).subscribe(
-            ended.items.append, ended.on_error, lambda e=ended: setattr(e, "completed", True)
+            ended.items.append, ended.on_error, ended.on_completed
         )
         assert ended.completed or isinstance(ended.error, APIError), repr(ended.error)
 
@@ -148,7 +153,7 @@ def test_random_bytes_through_the_operators_end_in_an_api_error(data: bytes, siz
 @given(st.lists(st.text(max_size=12), max_size=12), st.booleans())
 def test_any_tool_input_fragments_give_the_json_value_or_a_stream_decode_error(
     fragments: list[str], valid_start: bool
-):
+) -> None:
     text = "".join(["{", *fragments] if valid_start else fragments)
     block = ToolUse({}, json_text=text, fragment=max(1, len(text) // 3 or 1))
     message, error = final_of(chunked(Stream([block]).sse(), 17))
@@ -172,7 +177,7 @@ def test_any_tool_input_fragments_give_the_json_value_or_a_stream_decode_error(
 @given(st.lists(st.text(max_size=10), max_size=10))
 def test_the_partial_json_parser_raises_only_json_syntax_error_and_only_from_finish(
     fragments: list[str],
-):
+) -> None:
     parser = PartialJSONParser()
     for fragment in fragments:
         parser.feed(fragment)  # never raises for bad input
@@ -192,7 +197,7 @@ def endless_event(chunk_size: int) -> Iterator[bytes]:
         yield filler
 
 
-def test_an_unterminated_event_raises_once_it_passes_the_maximum_size_not_later():
+def test_an_unterminated_event_raises_once_it_passes_the_maximum_size_not_later() -> None:
     limit, chunk = 64 * 1024, 4096
     decoder = SSEDecoder(max_event_size=limit)
     fed = 0
@@ -210,7 +215,7 @@ def test_an_unterminated_event_raises_once_it_passes_the_maximum_size_not_later(
         decoder.feed(b"\n\n")
 
 
-def test_reading_stops_at_the_maximum_event_size_and_memory_stays_within_it():
+def test_reading_stops_at_the_maximum_event_size_and_memory_stays_within_it() -> None:
     limit, chunk = 1024 * 1024, 64 * 1024
     pulled = 0
 
@@ -240,12 +245,18 @@ def text_stream_with_delta(text: str) -> bytes:
 
 
 def delta_frame_size(text: str) -> int:
-    delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta"}}
+    delta: dict[str, Any] = {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "text_delta"},
+    }
     delta["delta"]["text"] = text
     return len(frame(delta)) - 2  # the event, without its closing blank line
 
 
-def test_a_text_delta_of_the_maximum_event_size_decodes_over_a_socket(canned: LoopbackServer):
+def test_a_text_delta_of_the_maximum_event_size_decodes_over_a_socket(
+    canned: LoopbackServer,
+) -> None:
     overhead = delta_frame_size("")
     text = "abcdefghij" * ((DEFAULT_MAX_EVENT_SIZE - overhead) // 10)
     text += "z" * (DEFAULT_MAX_EVENT_SIZE - overhead - len(text))
@@ -265,7 +276,7 @@ def test_a_text_delta_of_the_maximum_event_size_decodes_over_a_socket(canned: Lo
 
 def test_one_byte_past_the_maximum_event_size_is_a_stream_decode_error_with_the_partial(
     canned: LoopbackServer,
-):
+) -> None:
     text = "y" * (DEFAULT_MAX_EVENT_SIZE - delta_frame_size("") + 1)
     CANNED["too big"] = Reply(chunks=chunked(text_stream_with_delta(text), 256 * 1024))
 
@@ -279,7 +290,9 @@ def test_one_byte_past_the_maximum_event_size_is_a_stream_decode_error_with_the_
 # --- deep nesting ------------------------------------------------------------------------
 
 
-def test_a_tool_input_nested_100k_levels_deep_is_a_stream_decode_error_not_a_recursion_error():
+def test_a_tool_input_nested_100k_levels_deep_is_a_stream_decode_error_not_a_recursion_error() -> (
+    None
+):
     depth = 100_000
     block = ToolUse({}, json_text="[" * depth + "]" * depth, fragment=4096)
     ended = run_sse(chunked(Stream([block]).sse(), 65536))
@@ -291,7 +304,7 @@ def test_a_tool_input_nested_100k_levels_deep_is_a_stream_decode_error_not_a_rec
     assert stops == []  # it failed at content_block_stop, the strict check
 
 
-def test_a_tool_input_nested_just_under_the_depth_limit_assembles_without_recursion():
+def test_a_tool_input_nested_just_under_the_depth_limit_assembles_without_recursion() -> None:
     depth = 999  # `{` counts too: 1,000 levels, the parser's max_depth
     text = '{"a":' + "[" * depth + "]" * depth + "}"
     block = ToolUse({}, json_text=text, fragment=64)
@@ -311,7 +324,7 @@ def test_a_tool_input_nested_just_under_the_depth_limit_assembles_without_recurs
     "where",
     ["content_block_start input", "message_start metadata", "an unknown event"],
 )
-def test_deeply_nested_json_in_event_data_never_raises_recursion_error(where: str):
+def test_deeply_nested_json_in_event_data_never_raises_recursion_error(where: str) -> None:
     deep = "[" * 100_000 + "]" * 100_000
     start = {"type": "message_start", "message": Stream().skeleton()}
     if where == "content_block_start input":
@@ -373,7 +386,7 @@ def text_delta_bytes(text: bytes) -> bytes:
 )
 def test_invalid_utf8_and_nul_bytes_give_a_stream_decode_error_or_are_ignored(
     name: str, data: bytes, error: type[APIError] | None, text: str
-):
+) -> None:
     message, failure = final_of([START, BLOCK, data, REST])
 
     if error is None:
@@ -386,7 +399,7 @@ def test_invalid_utf8_and_nul_bytes_give_a_stream_decode_error_or_are_ignored(
         assert failure.partial_message.content == (TextBlock(""),)
 
 
-def test_every_chunking_of_invalid_utf8_gives_the_same_outcome():
+def test_every_chunking_of_invalid_utf8_gives_the_same_outcome() -> None:
     data = START + BLOCK + text_delta_bytes(b"\xe6\x95\xb0\xff") + REST
     outcomes = set()
     for size in (1, 2, 3, 7, 64, len(data)):
@@ -458,7 +471,7 @@ def read(way: str, url: str, reply: str, **options: Any) -> Exception | None:
 @pytest.mark.parametrize("body", NOT_SSE)
 def test_a_200_that_is_not_an_event_stream_raises_a_stream_decode_error_naming_it(
     body: str, way: str, canned: LoopbackServer
-):
+) -> None:
     content_type, content = NOT_SSE[body]
     CANNED[body] = Reply(chunks=[content], headers={"content-type": content_type})
     seen = len(canned.seen)
@@ -473,7 +486,7 @@ def test_a_200_that_is_not_an_event_stream_raises_a_stream_decode_error_naming_i
 
 def test_an_event_stream_content_type_over_html_ends_before_message_start(
     canned: LoopbackServer,
-):
+) -> None:
     CANNED["html as sse"] = Reply(chunks=[NOT_SSE["an HTML page"][1]])
 
     error = read_sync(canned.url, "stream", "html as sse")
@@ -488,7 +501,7 @@ def test_an_event_stream_content_type_over_html_ends_before_message_start(
 @pytest.mark.parametrize("way", ["sync-stream", "asyncio-stream", "trio-stream"])
 def test_comments_forever_do_not_keep_a_stream_alive_past_the_idle_timeout(
     way: str, canned: LoopbackServer
-):
+) -> None:
     CANNED["comments"] = Reply(chunks=[START] + [b": still here\n\n"] * 100, delay=0.05)
 
     started = time.monotonic()
