@@ -49,8 +49,13 @@ async def through_observe(client: AsyncClient, params: dict[str, Any], run: str)
     finals: list[Message] = []
     errors: list[Exception] = []
     ended = anyio.Event()
+
+    def failed(error: Exception) -> None:
+        errors.append(error)
+        ended.set()
+
     client.messages.observe(**params, extra_headers=headers).pipe(rxo.final_message()).subscribe(
-        finals.append, lambda e: (errors.append(e), ended.set()), ended.set
+        finals.append, failed, ended.set
     )
     await ended.wait()
     assert errors == []
@@ -60,7 +65,7 @@ async def through_observe(client: AsyncClient, params: dict[str, Any], run: str)
 @pytest.mark.anyio
 async def test_200_concurrent_streams_from_one_client_all_end_with_their_own_message(
     emulator: Emulator,
-):
+) -> None:
     run = uuid.uuid4().hex
     finals: dict[int, Message] = {}
 
@@ -120,7 +125,7 @@ def fan_out(shared: SharedStream) -> list[Subscriber]:
     return subscribers
 
 
-def test_1000_subscribers_of_one_sync_stream_all_see_every_event(emulator: Emulator):
+def test_1000_subscribers_of_one_sync_stream_all_see_every_event(emulator: Emulator) -> None:
     expected = expected_events(emulator)
     before = emulator.requests_total
 
@@ -136,7 +141,7 @@ def test_1000_subscribers_of_one_sync_stream_all_see_every_event(emulator: Emula
 
 
 @pytest.mark.anyio
-async def test_1000_subscribers_of_one_async_stream_all_see_every_event(emulator: Emulator):
+async def test_1000_subscribers_of_one_async_stream_all_see_every_event(emulator: Emulator) -> None:
     expected = await anyio.to_thread.run_sync(expected_events, emulator)
     before = emulator.requests_total
     done = anyio.Event()
