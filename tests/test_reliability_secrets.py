@@ -82,7 +82,7 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixt
 HEADERS = {"x-api-key": SECRET, "authorization": f"Bearer {TOKEN}"}
 
 
-def test_no_repr_shows_the_key(guarded: Emulator):
+def test_no_repr_shows_the_key(guarded: Emulator) -> None:
     options = ClientOptions.resolve(
         api_key=SECRET, base_url=guarded.base_url, default_headers={"x-api-key": SECRET}
     )
@@ -111,7 +111,7 @@ def test_no_repr_shows_the_key(guarded: Emulator):
 
 
 @pytest.mark.anyio
-async def test_no_async_repr_shows_the_key(guarded: Emulator):
+async def test_no_async_repr_shows_the_key(guarded: Emulator) -> None:
     shown: list[str] = []
     async with AsyncClient(base_url=guarded.base_url, api_key=SECRET) as client:
         manager = client.messages.stream(**PARAMS)
@@ -147,7 +147,7 @@ def fail(**client_options: Any) -> APIError:
     return caught.value
 
 
-def test_no_exception_shows_the_key(guarded: Emulator):
+def test_no_exception_shows_the_key(guarded: Emulator) -> None:
     url = guarded.base_url
     cases: dict[str, tuple[APIError, type[APIError]]] = {
         "a wrong key (401)": (fail(base_url=url, api_key=OTHER_SECRET), AuthenticationError),
@@ -176,7 +176,7 @@ def test_no_exception_shows_the_key(guarded: Emulator):
 
 
 @pytest.mark.parametrize("key", [f"{SECRET} ", f"{SECRET}\n", f"Bearer\t{SECRET}"])
-def test_a_malformed_key_is_refused_without_showing_it(key: str):
+def test_a_malformed_key_is_refused_without_showing_it(key: str) -> None:
     with Client(base_url="http://127.0.0.1:9", api_key=key) as client:
         with pytest.raises(CredentialsError) as caught:
             client.messages.create(**PARAMS)
@@ -184,7 +184,7 @@ def test_a_malformed_key_is_refused_without_showing_it(key: str):
 
 
 @pytest.mark.anyio
-async def test_no_async_exception_shows_the_key(guarded: Emulator):
+async def test_no_async_exception_shows_the_key(guarded: Emulator) -> None:
     async with AsyncClient(base_url=guarded.base_url, api_key=OTHER_SECRET) as client:
         with pytest.raises(AuthenticationError) as caught:
             async with client.messages.stream(**PARAMS) as stream:
@@ -202,7 +202,7 @@ async def test_no_async_exception_shows_the_key(guarded: Emulator):
 
 def test_no_log_record_shows_the_key_even_at_debug(
     guarded: Emulator, all_logs: pytest.LogCaptureFixture
-):
+) -> None:
     with Client(base_url=guarded.base_url, api_key=SECRET) as client:
         with client.messages.stream(**PARAMS) as stream:
             stream.until_done()
@@ -237,7 +237,7 @@ def test_a_recorded_sse_file_holds_the_events_and_not_the_key(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-):
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", guarded.base_url)
     output = tmp_path / "recorded.sse"
