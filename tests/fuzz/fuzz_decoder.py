@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import sys
 
-import atheris
+import atheris  # type: ignore[import-untyped]  # atheris ships no type information
 
 with atheris.instrument_imports(include=["rxstream"]):
     from rxstream import APIError, from_sse
@@ -63,8 +63,8 @@ def _parse_json(text: str, sizes: list[int]) -> None:
 def test_one_input(data: bytes) -> None:
     """libFuzzer's entry point: one input, all three decoders."""
     fdp = atheris.FuzzedDataProvider(data)
-    sizes = [fdp.ConsumeIntInRange(1, 64) for _ in range(fdp.ConsumeIntInRange(1, 4))]
-    body = fdp.ConsumeBytes(fdp.remaining_bytes())
+    sizes: list[int] = [fdp.ConsumeIntInRange(1, 64) for _ in range(fdp.ConsumeIntInRange(1, 4))]
+    body: bytes = fdp.ConsumeBytes(fdp.remaining_bytes())
     _read_events(_cut(body, sizes))
     _parse_json(body.decode("utf-8", "replace"), sizes)
 

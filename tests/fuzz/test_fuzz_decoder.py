@@ -30,7 +30,7 @@ def seeds() -> list[bytes]:
     ]
 
 
-def test_the_fuzz_harness_finds_no_crash_and_no_hang(tmp_path: Path):
+def test_the_fuzz_harness_finds_no_crash_and_no_hang(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for k, seed in enumerate(seeds()):
