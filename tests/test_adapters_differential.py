@@ -36,19 +36,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from loopback import LoopbackServer, Reply, loopback
 from streams import (
-    CITATIONS,
-    TOOL_RESULT_TYPES,
-    RedactedThinking,
+    SDK_CASES,
     Stream,
-    Text,
-    Thinking,
     ToolUse,
-    WholeBlock,
     chunk_sizes,
     chunked,
-    server_tool_use,
     stream_strategy,
-    web_search_result,
 )
 
 import rxstream
@@ -182,67 +175,9 @@ def clients() -> Iterator[Clients]:
 
 
 CASES = {
-    "text": Stream([Text("Hello! How can I help you today?")]),
-    "text_non_ascii": Stream([Text("Grüße, 東京, Ελλάδα, emoji 👩🏽‍💻 and ǅ\u0301", chunk=2)]),
-    "text_control_characters": Stream([Text('line\nnext\r\n\ttab "quoted" \\ \x00\x1f', chunk=3)]),
-    "tool_use": Stream(
-        [Text("Checking."), ToolUse({"location": "San Francisco, CA", "unit": "celsius"})],
-        stop_reason="tool_use",
-    ),
-    "tool_use_nested_values": Stream(
-        [
-            ToolUse(
-                {
-                    "numbers": [0, -1, 2.5, 1e-7, 12345678901234567890, -0.0],
-                    "flags": [True, False, None],
-                    "nested": {"deep": {"deeper": [[], {}, [{}]]}},
-                    "text": 'naïve "quotes" \\ back\\slash \u2028 \U0001f600',
-                },
-                fragment=3,
-            )
-        ],
-        stop_reason="tool_use",
-    ),
-    "thinking_with_signature": Stream([Thinking("Let me think… 2+2=4.", chunk=4), Text("4")]),
-    "redacted_thinking": Stream([RedactedThinking(), Text("ok")]),
-    "citations_of_every_type": Stream(
-        [Text("According to the sources, yes.", chunk=5, citations=list(CITATIONS.values()))]
-    ),
-    "server_tool_use_with_results": Stream(
-        [
-            Text("Let me search."),
-            server_tool_use("weather Paris"),
-            web_search_result(titles=("Météo Paris", "Paris weather", "天气")),
-            Text("It is sunny.", citations=[CITATIONS["web_search_result_location"]]),
-        ]
-    ),
-    "every_tool_result_block": Stream(
-        [
-            WholeBlock({"type": kind, "tool_use_id": f"srvtoolu_{k}", "content": {"n": k}})
-            for k, kind in enumerate(TOOL_RESULT_TYPES)
-        ]
-        + [WholeBlock({"type": "container_upload", "file_id": "file_011CNha8iCJcU1wXNR6q4V8w"})]
-    ),
-    "several_blocks": Stream(
-        [
-            Thinking("Plan: weather for two cities."),
-            Text("Looking up both."),
-            ToolUse({"city": "Paris"}, id="toolu_1"),
-            ToolUse({"city": "Berlin"}, id="toolu_2"),
-        ],
-        stop_reason="tool_use",
-    ),
+    **SDK_CASES,
     "no_text_block": Stream([ToolUse({"q": 1})], stop_reason="tool_use"),
     "no_block_at_all": Stream([], stop_reason="end_turn"),
-    "stop_details_and_container": Stream(
-        [Text("I can't help with that.")],
-        stop_reason="refusal",
-        stop_details={"type": "refusal", "category": "cyber", "explanation": "Policy."},
-        container={"id": "container_011CNha", "expires_at": "2025-06-01T12:05:00.5+00:00"},
-    ),
-    "pings_and_crlf": Stream(
-        [Thinking("hm"), Text("Pong?"), ToolUse({"x": "ü"})], ping_every=1, crlf=True
-    ),
 }
 
 

@@ -25,10 +25,8 @@ import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from streams import (
-    CITATIONS,
+    SDK_CASES,
     START_USAGE,
-    TOOL_RESULT_TYPES,
-    RedactedThinking,
     Stream,
     Text,
     Thinking,
@@ -36,9 +34,7 @@ from streams import (
     WholeBlock,
     chunk_sizes,
     chunked,
-    server_tool_use,
     stream_strategy,
-    web_search_result,
 )
 
 import rxstream
@@ -113,57 +109,9 @@ def assert_same_final_message(sdk: SDK, chunks: list[bytes]) -> None:
 
 
 CASES = {
-    "text": Stream([Text("Hello! How can I help you today?")]),
-    "text_non_ascii": Stream([Text("Grüße, 東京, Ελλάδα, emoji 👩🏽‍💻 and ǅ\u0301", chunk=2)]),
-    "text_control_characters": Stream([Text('line\nnext\r\n\ttab "quoted" \\ \x00\x1f', chunk=1)]),
-    "tool_use": Stream(
-        [Text("Checking."), ToolUse({"location": "San Francisco, CA", "unit": "celsius"})],
-        stop_reason="tool_use",
-    ),
-    "tool_use_nested_values": Stream(
-        [
-            ToolUse(
-                {
-                    "numbers": [0, -1, 2.5, 1e-7, 12345678901234567890, -0.0],
-                    "flags": [True, False, None],
-                    "nested": {"deep": {"deeper": [[], {}, [{}]]}},
-                    "text": 'naïve "quotes" \\ back\\slash \u2028 \U0001f600',
-                },
-                fragment=3,
-            )
-        ]
-    ),
+    **SDK_CASES,
     "tool_use_empty_input": Stream([ToolUse({}, json_text="", empty_first=True)]),
     "tool_use_one_char_fragments": Stream([ToolUse({"a": "é", "b": [1, 2]}, fragment=1)]),
-    "thinking_with_signature": Stream([Thinking("Let me think… 2+2=4.", chunk=4), Text("4")]),
-    "redacted_thinking": Stream([RedactedThinking(), Text("ok")]),
-    "citations_of_every_type": Stream(
-        [Text("According to the sources, yes.", chunk=5, citations=list(CITATIONS.values()))]
-    ),
-    "server_tool_use_with_results": Stream(
-        [
-            Text("Let me search."),
-            server_tool_use("weather Paris"),
-            web_search_result(titles=("Météo Paris", "Paris weather", "天气")),
-            Text("It is sunny.", citations=[CITATIONS["web_search_result_location"]]),
-        ]
-    ),
-    "every_tool_result_block": Stream(
-        [
-            WholeBlock({"type": kind, "tool_use_id": f"srvtoolu_{k}", "content": {"n": k}})
-            for k, kind in enumerate(TOOL_RESULT_TYPES)
-        ]
-        + [WholeBlock({"type": "container_upload", "file_id": "file_011CNha8iCJcU1wXNR6q4V8w"})]
-    ),
-    "several_blocks": Stream(
-        [
-            Thinking("Plan: weather for two cities."),
-            Text("Looking up both."),
-            ToolUse({"city": "Paris"}, id="toolu_1"),
-            ToolUse({"city": "Berlin"}, id="toolu_2"),
-        ],
-        stop_reason="tool_use",
-    ),
     "usage_with_fields_left_out_or_null": Stream(
         [Text("hi")],
         delta_usage={
@@ -178,14 +126,7 @@ CASES = {
         start_usage={**START_USAGE, "inference_geo": "us", "speed": "standard"},
         delta_usage={"output_tokens": 15, "output_tokens_details": {"thinking_tokens": 9}},
     ),
-    "stop_details_and_container": Stream(
-        [Text("I can't help with that.")],
-        stop_reason="refusal",
-        stop_details={"type": "refusal", "category": "cyber", "explanation": "Policy."},
-        container={"id": "container_011CNha", "expires_at": "2025-06-01T12:05:00.5+00:00"},
-    ),
     "stop_sequence": Stream([Text("1, 2, 3")], stop_reason="stop_sequence", stop_sequence="4"),
-    "pings_and_crlf": Stream([Text("Pong?"), ToolUse({"x": 1})], ping_every=1, crlf=True),
     "unknown_block_type": Stream([WholeBlock({"type": "hologram", "frames": [1, 2]}), Text("x")]),
 }
 
