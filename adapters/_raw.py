@@ -1,13 +1,14 @@
 """`Stream` and `AsyncStream`: the raw events of `messages.create(..., stream=True)`.
 
-Unlike the official SDK's, every failure is an `rxstream.APIError`: an in-stream `error`
-event raises its own class (`OverloadedError`, ...), a dropped connection raises
-`APIConnectionError`, and a body that ends before `message_stop` raises
-`IncompleteStreamError`. The HTTP response is closed however iteration ends.
+They read through the same event pump as everything else, so every failure is an
+`rxstream.APIError` with the partial message: an in-stream `error` event raises its own class
+(`OverloadedError`, ...), a dropped connection `APIConnectionError`, a body that ends before
+`message_stop` `IncompleteStreamError`. The HTTP response is closed however iteration ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from types import TracebackType
 from typing import Generic, TypeVar, cast
@@ -15,12 +16,9 @@ from typing import Generic, TypeVar, cast
 import anyio
 import httpx
 
-from rxstream._client_core import connection_error
-from rxstream._decode import aiter_events, iter_events
-from rxstream._errors import APIError, IncompleteStreamError
-from rxstream._lifecycle import error_from_event
-from rxstream._sources import finish_async_chunks
-from rxstream._types import ErrorEvent, MessageStopEvent, MessageStreamEvent
+from rxstream._pump import AsyncEventPump, AsyncOpened, EventPump
+from rxstream._sources import opened_async_response, opened_response
+from rxstream._types import MessageStreamEvent
 
 __all__ = ["AsyncStream", "Stream"]
 
@@ -28,33 +26,12 @@ T = TypeVar("T")
 
 
 class _Progress:
-    """What the event generator tells its stream; kept apart so neither refers to the other."""
+    """Whether the events ran out; kept apart so the generator does not refer to its stream."""
 
-    __slots__ = ("finished", "request_id")
+    __slots__ = ("finished",)
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self) -> None:
         self.finished = False
-        self.request_id: str | None = response.headers.get("request-id")
-
-
-def _check(event: MessageStreamEvent, progress: _Progress) -> bool:
-    """Raise for an `error` event; True for `message_stop`."""
-    if isinstance(event, ErrorEvent):
-        raise error_from_event(event, progress.request_id)
-    return isinstance(event, MessageStopEvent)
-
-
-def _failure(exc: httpx.TransportError, progress: _Progress) -> APIError:
-    error = connection_error(exc)
-    error.request_id = progress.request_id
-    return error
-
-
-def _incomplete(progress: _Progress) -> IncompleteStreamError:
-    return IncompleteStreamError(
-        "the stream ended before message_stop: the message is incomplete",
-        request_id=progress.request_id,
-    )
 
 
 def _consumed_error(closed: bool) -> RuntimeError:
@@ -63,25 +40,11 @@ def _consumed_error(closed: bool) -> RuntimeError:
     return RuntimeError("this stream has been consumed; a stream can be iterated only once")
 
 
-def _events(
-    response: httpx.Response, progress: _Progress
-) -> Generator[MessageStreamEvent, None, None]:
-    stopped = False
+def _events(pump: EventPump, progress: _Progress) -> Generator[MessageStreamEvent, None, None]:
     try:
-        try:
-            for event in iter_events(response.iter_bytes()):
-                stopped = _check(event, progress) or stopped
-                yield event
-        except httpx.TransportError as exc:
-            raise _failure(exc, progress) from exc
-        except APIError as exc:
-            exc.request_id = exc.request_id or progress.request_id
-            raise
-        if not stopped:
-            raise _incomplete(progress)
+        yield from pump
     finally:
         progress.finished = True
-        response.close()
 
 
 class Stream(Generic[T]):
@@ -93,7 +56,8 @@ class Stream(Generic[T]):
 
     def __init__(self: Stream[MessageStreamEvent], response: httpx.Response) -> None:
         self._response = response
-        self._progress = _Progress(response)
+        self._pump = EventPump(lambda: opened_response(response))
+        self._progress = _Progress()
         self._iterator: Generator[T, None, None] | None = None
         self._closed = False
 
@@ -105,14 +69,15 @@ class Stream(Generic[T]):
     @property
     def request_id(self) -> str | None:
         """The `request-id` response header."""
-        return self._progress.request_id
+        request_id: str | None = self._response.headers.get("request-id")
+        return request_id
 
     def _start(self) -> Generator[T, None, None]:
         if self._iterator is None:
             if self._closed:
                 raise _consumed_error(closed=True)
             # T is MessageStreamEvent (see __init__); the cast only restates it.
-            events = _events(self._response, self._progress)
+            events = _events(self._pump, self._progress)
             self._iterator = cast("Generator[T, None, None]", events)
         elif self._progress.finished or self._closed:
             raise _consumed_error(closed=not self._progress.finished)
@@ -144,38 +109,18 @@ class Stream(Generic[T]):
         self.close()
 
 
-async def _aclose(iterator: object) -> None:
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
 async def _aevents(
-    response: httpx.Response, progress: _Progress
+    pump: AsyncEventPump, progress: _Progress
 ) -> AsyncGenerator[MessageStreamEvent, None]:
-    stopped = False
-    chunks = response.aiter_bytes()
-    events = aiter_events(chunks)
     try:
-        try:
+        # Closed explicitly, in this task: left to the collector, trio warns.
+        async with contextlib.aclosing(pump.__aiter__()) as events:
             async for event in events:
-                stopped = _check(event, progress) or stopped
                 yield event
-        except httpx.TransportError as exc:
-            raise _failure(exc, progress) from exc
-        except APIError as exc:
-            exc.request_id = exc.request_id or progress.request_id
-            raise
-        if not stopped:
-            raise _incomplete(progress)
     finally:
         progress.finished = True
-        # Shielded, so that a cancelled task still releases its connection. The response
-        # first: then httpx's generators can be made to end here, not in the collector.
-        with anyio.CancelScope(shield=True):
-            await response.aclose()
-            await finish_async_chunks(chunks)
-            await _aclose(events)
+        with anyio.CancelScope(shield=True):  # a cancelled task still releases its connection
+            await pump.aclose()
 
 
 class AsyncStream(Generic[T]):
@@ -183,7 +128,12 @@ class AsyncStream(Generic[T]):
 
     def __init__(self: AsyncStream[MessageStreamEvent], response: httpx.Response) -> None:
         self._response = response
-        self._progress = _Progress(response)
+
+        async def open_source() -> AsyncOpened:
+            return opened_async_response(response)
+
+        self._pump = AsyncEventPump(open_source)
+        self._progress = _Progress()
         self._iterator: AsyncGenerator[T, None] | None = None
         self._closed = False
 
@@ -195,13 +145,14 @@ class AsyncStream(Generic[T]):
     @property
     def request_id(self) -> str | None:
         """The `request-id` response header."""
-        return self._progress.request_id
+        request_id: str | None = self._response.headers.get("request-id")
+        return request_id
 
     def _start(self) -> AsyncGenerator[T, None]:
         if self._iterator is None:
             if self._closed:
                 raise _consumed_error(closed=True)
-            events = _aevents(self._response, self._progress)
+            events = _aevents(self._pump, self._progress)
             self._iterator = cast("AsyncGenerator[T, None]", events)
         elif self._progress.finished or self._closed:
             raise _consumed_error(closed=not self._progress.finished)

@@ -11,7 +11,8 @@ import reactivex
 
 from rxstream._accumulate import StreamItem
 from rxstream._errors import APIError
-from rxstream._pump import EventPump, Opened
+from rxstream._pump import EventPump
+from rxstream._sources import opened_response
 from rxstream._types import Message, MessageStreamEvent
 
 from ._core import StreamCore, text_of
@@ -136,12 +137,6 @@ class MessageStream:
         return self._core.request_id
 
 
-def _opened(response: httpx.Response) -> Opened:
-    return Opened(
-        response.iter_bytes(), response.close, response.headers.get("request-id"), response
-    )
-
-
 class MessageStreamManager:
     """What `client.messages.stream(...)` returns: entering sends the request (HTTP errors
     raise there) and gives the `MessageStream`; leaving closes the connection."""
@@ -163,7 +158,7 @@ class MessageStreamManager:
         # would be a cycle, and the stream's whole event log would wait for the cyclic GC.
         open_response = self._open_response
         pump = EventPump(
-            lambda: _opened(open_response()),
+            lambda: opened_response(open_response()),
             retries=self._stream_retries,
             idle_timeout=self._idle_timeout,
         )

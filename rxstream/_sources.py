@@ -110,7 +110,8 @@ def from_sse(
     return _sync_observable(lambda: EventPump(open_source, max_event_size=max_event_size))
 
 
-def _opened_response(response: httpx.Response) -> Opened:
+def opened_response(response: httpx.Response) -> Opened:
+    """A streaming response as a pump's source: closing it closes the response."""
     return Opened(
         response.iter_bytes(), response.close, response.headers.get("request-id"), response
     )
@@ -126,7 +127,7 @@ def from_response(
     subscription and must return a 2xx `httpx.Response` whose body is still unread."""
     return _sync_observable(
         lambda: EventPump(
-            lambda: _opened_response(open_response()), retries=retries, idle_timeout=idle_timeout
+            lambda: opened_response(open_response()), retries=retries, idle_timeout=idle_timeout
         )
     )
 
