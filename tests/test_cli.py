@@ -1,0 +1,69 @@
+"""The `rxstream` command: the demo a newcomer runs, record and replay, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rxstream._cli import main
+from rxstream.emulator import Emulator
+
+
+def _rxstream(*args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "rxstream", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_demo_streams_a_conversation_with_thinking_and_a_tool_call_then_exits_0() -> None:
+    process = _rxstream("demo")
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "[thinking]" in out
+    assert '[tool call] get_weather {"location": "Paris"' in out
+    assert "get_weather returned" in out
+    assert out.count("time to first token") == 2  # one line per turn
+    assert "\x1b[" not in out  # not a terminal: plain text
+
+
+def test_ctrl_c_stops_the_demo_cleanly() -> None:
+    process = _rxstream("demo")
+    assert process.stdout is not None
+    first = process.stdout.readline()  # the banner: the demo is running
+    assert "rxstream demo" in first
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted: the connection was closed" in err
+    assert "Traceback" not in err
+
+
+def test_record_then_replay_renders_the_recorded_reply(
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # --live reads ANTHROPIC_BASE_URL: here, the loopback emulator stands for the API.
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    recording = tmp_path / "haiku.sse"
+    assert main(["record", str(recording), "--live", "--prompt", "Write a haiku about rivers"]) == 0
+    assert recording.read_bytes().startswith(b"event: message_start\n")
+    capsys.readouterr()
+    assert main(["replay", str(recording), "--plain"]) == 0
+    shown = capsys.readouterr().out
+    assert "time to first token" in shown
+    assert len(shown.strip().splitlines()[0]) > 10  # the haiku's first line
