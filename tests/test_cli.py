@@ -44,7 +44,7 @@ def test_ctrl_c_stops_the_demo_cleanly() -> None:
     assert "rxstream demo" in first
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    _, err = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "interrupted: the connection was closed" in err
     assert "Traceback" not in err
