@@ -159,7 +159,9 @@ def test_any_tool_input_fragments_give_the_json_value_or_a_stream_decode_error(
     message, error = final_of(chunked(Stream([block]).sse(), 17))
 
     try:
-        expected = json.loads(text) if text.strip() else {}
+        # Empty means JSON whitespace only: str.strip() would also take "\x0c", which JSON
+        # does not allow (hypothesis found it).
+        expected = json.loads(text) if text.strip(" \t\n\r") else {}
     except ValueError:
         expected = None
     if expected is None:
