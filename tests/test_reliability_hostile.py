@@ -158,13 +158,15 @@ def test_any_tool_input_fragments_give_the_json_value_or_a_stream_decode_error(
     block = ToolUse({}, json_text=text, fragment=max(1, len(text) // 3 or 1))
     message, error = final_of(chunked(Stream([block]).sse(), 17))
 
+    invalid = object()  # not None: "null" is valid JSON
+    expected: object
     try:
         # Empty means JSON whitespace only: str.strip() would also take "\x0c", which JSON
         # does not allow (hypothesis found it).
         expected = json.loads(text) if text.strip(" \t\n\r") else {}
     except ValueError:
-        expected = None
-    if expected is None:
+        expected = invalid
+    if expected is invalid:
         assert isinstance(error, StreamDecodeError), repr(error)  # never a JSONSyntaxError
         assert error.partial_message is not None
     elif isinstance(expected, dict):
