@@ -579,3 +579,16 @@ def test_sdk_assembles_tool_use_and_thinking(sdk: anthropic.Anthropic) -> None:
     assert isinstance(thinking, anthropic.types.ThinkingBlock)
     assert thinking.signature
     assert final.stop_reason == "tool_use"
+
+
+def test_serve_yields_its_base_url_usable_as_any_clients_base_url() -> None:
+    with serve() as url:
+        assert isinstance(url, str)
+        assert url == url.base_url
+        assert url.startswith("http://127.0.0.1:")
+        with anthropic.Anthropic(base_url=url, api_key="test") as client:
+            reply = client.messages.create(
+                model="m", max_tokens=32, messages=[{"role": "user", "content": "What is 2+2?"}]
+            )
+        assert "4" in "".join(b.text for b in reply.content if b.type == "text")
+        assert url.requests_total == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -19,11 +20,43 @@ _STARTUP_TIMEOUT = 10.0
 _SHUTDOWN_GRACE = 0.05
 
 
-class Emulator:
-    """A running emulator: where it listens, how it is configured, and what it has seen.
+class Emulator(str):
+    """A running emulator: its value is its base URL (`http://127.0.0.1:54321`), so it can be
+    given to any client as `base_url`; its attributes say how it is configured and what it
+    has seen.
 
-    Counters and records are updated by the server thread and safe to read from any thread.
+    The listening socket is bound when the emulator is made (port 0 picks a free port), so
+    the URL is known before the server starts. Counters and records are updated by the
+    server thread and safe to read from any thread.
     """
+
+    host: str
+    port: int
+    settings: Settings
+    _listener: socket.socket
+
+    def __new__(
+        cls,
+        *,
+        host: str,
+        port: int,
+        ttft: float = 0.0,
+        tps: float | None = None,
+        ping_interval: float = 5.0,
+        require_api_key: bool = True,
+        api_key: str | None = None,
+    ) -> Emulator:
+        listener = socket.create_server(
+            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
+        )
+        listener.setblocking(False)
+        bound = listener.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        emulator = super().__new__(cls, f"http://{shown}:{bound}")
+        emulator.host = host
+        emulator.port = bound
+        emulator._listener = listener
+        return emulator
 
     def __init__(
         self,
@@ -36,8 +69,6 @@ class Emulator:
         require_api_key: bool = True,
         api_key: str | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
         self.settings = Settings(Pacing(ttft, tps, ping_interval), require_api_key, api_key)
         self._tally = Tally()
 
@@ -47,8 +78,7 @@ class Emulator:
     @property
     def base_url(self) -> str:
         """The URL to give a client as its base URL, like `http://127.0.0.1:54321`."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return str.__str__(self)
 
     @property
     def requests(self) -> Counter[str]:
@@ -125,9 +155,8 @@ async def _listen(
     server = _TrackingServer(Handler(emulator.settings, emulator._tally, log), emulator._tally)
     runner = web.ServerRunner(server, shutdown_timeout=_SHUTDOWN_GRACE)
     await runner.setup()
-    site = web.TCPSite(runner, emulator.host, emulator.port, reuse_address=True)
+    site = web.SockSite(runner, emulator._listener)
     await site.start()
-    emulator.port = runner.addresses[0][1]
     return runner, server
 
 
