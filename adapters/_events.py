@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, TypeAlias
 
-from rxstream._accumulate import MessageAccumulator, _TextState, _ThinkingState, _ToolState
+from rxstream._accumulate import MessageAccumulator
+from rxstream._blocks import TextState, ThinkingState, ToolState
 from rxstream._types import (
     Citation,
     ContentBlock,
@@ -56,7 +57,7 @@ class TextEvent(_Event):
     type: ClassVar[Literal["text"]] = "text"
     _shown = ("text",)
 
-    def __init__(self, text: str, state: _TextState, mark: int) -> None:
+    def __init__(self, text: str, state: TextState, mark: int) -> None:
         self.text = text
         self._state = state
         self._mark = mark
@@ -74,7 +75,7 @@ class ThinkingEvent(_Event):
     type: ClassVar[Literal["thinking"]] = "thinking"
     _shown = ("thinking",)
 
-    def __init__(self, thinking: str, state: _ThinkingState, mark: int) -> None:
+    def __init__(self, thinking: str, state: ThinkingState, mark: int) -> None:
         self.thinking = thinking
         self._state = state
         self._mark = mark
@@ -103,7 +104,7 @@ class CitationEvent(_Event):
     type: ClassVar[Literal["citation"]] = "citation"
     _shown = ("citation",)
 
-    def __init__(self, citation: Citation, state: _TextState, count: int) -> None:
+    def __init__(self, citation: Citation, state: TextState, count: int) -> None:
         self.citation = citation
         self._state = state
         self._count = count
@@ -121,7 +122,7 @@ class InputJsonEvent(_Event):
     type: ClassVar[Literal["input_json"]] = "input_json"
     _shown = ("partial_json",)
 
-    def __init__(self, partial_json: str, state: _ToolState, mark: int) -> None:
+    def __init__(self, partial_json: str, state: ToolState, mark: int) -> None:
         self.partial_json = partial_json
         self._state = state
         self._mark = mark
@@ -190,15 +191,15 @@ def log_events(
         log.append(event)
         state = accumulator.block(event.index)
         kind = event.delta.type
-        if type(state) is _TextState:
+        if type(state) is TextState:
             if kind == "text_delta":
                 log.append(len(state.text.parts))
             elif kind == "citations_delta":
                 log.append(len(state.citations))
-        elif type(state) is _ToolState:
+        elif type(state) is ToolState:
             if kind == "input_json_delta":
                 log.append(state.mark())
-        elif type(state) is _ThinkingState and kind in ("thinking_delta", "signature_delta"):
+        elif type(state) is ThinkingState and kind in ("thinking_delta", "signature_delta"):
             log.append(len(state.thinking.parts))
     elif event.type == "content_block_stop":
         block = accumulator.block(event.index)

@@ -6,7 +6,8 @@ from typing import Any
 
 from reactivex import abc
 
-from .._accumulate import MessageAccumulator, StreamItem, _ToolState
+from .._accumulate import MessageAccumulator, StreamItem
+from .._blocks import ToolState
 from ._base import EventHandler, Operator, event_operator
 
 __all__ = ["ToolInput", "ToolInputDelta", "tool_inputs"]
@@ -22,7 +23,7 @@ class ToolInputDelta:
 
     __slots__ = ("_mark", "_partial", "_state", "index", "partial_json")
 
-    def __init__(self, index: int, partial_json: str, state: _ToolState, mark: int) -> None:
+    def __init__(self, index: int, partial_json: str, state: ToolState, mark: int) -> None:
         self.index = index
         self.partial_json = partial_json
         self._state = state
@@ -101,13 +102,13 @@ def tool_inputs() -> Operator[ToolInputDelta | ToolInput]:
                 delta = event.delta
                 if delta.type == "input_json_delta":
                     state = accumulator.block(event.index)
-                    assert isinstance(state, _ToolState)
+                    assert isinstance(state, ToolState)
                     observer.on_next(
                         ToolInputDelta(event.index, delta.partial_json, state, state.mark())
                     )
             elif event.type == "content_block_stop":
                 state = accumulator.block(event.index)
-                if isinstance(state, _ToolState) and state.final is not None:
+                if isinstance(state, ToolState) and state.final is not None:
                     block = state.final
                     observer.on_next(ToolInput(event.index, block.id, block.name, block.input))
 
