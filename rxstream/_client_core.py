@@ -1,4 +1,5 @@
-"""The I/O-free core of `Client` and `AsyncClient`: options, requests, retry policy, errors.
+"""The I/O-free core of `Client` and `AsyncClient`: options and requests here, the retry
+policy in `_retry`, what responses mean in `_responses` (re-exported here for the shells).
 
 Nothing here touches the network or sleeps. The shells send what `build_request` describes,
 ask a `RetryBudget` whether and how long to wait, and raise what `error_from_response` and
@@ -7,14 +8,10 @@ ask a `RetryBudget` whether and how long to wait, and raise what `error_from_res
 
 from __future__ import annotations
 
-import contextlib
-import email.utils
 import enum
 import os
-import random
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Final, Required, TypeAlias, TypedDict
@@ -23,15 +20,22 @@ from urllib.parse import urlencode
 import httpx
 import msgspec
 
-from ._decode import decode_event
 from ._errors import (
-    APIStatusError,
     CredentialsError,
-    StreamDecodeError,
-    error_class_for_status,
 )
 from ._lifecycle import connection_error as connection_error
-from ._types import Message, MessageStartEvent
+from ._responses import EXCERPT_SIZE as EXCERPT_SIZE
+from ._responses import decode_message as decode_message
+from ._responses import error_from_response as error_from_response
+from ._responses import is_event_stream as is_event_stream
+from ._responses import not_an_event_stream as not_an_event_stream
+from ._retry import INITIAL_RETRY_DELAY as INITIAL_RETRY_DELAY
+from ._retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER
+from ._retry import MAX_RETRY_DELAY as MAX_RETRY_DELAY
+from ._retry import RetryBudget as RetryBudget
+from ._retry import retry_after as retry_after
+from ._retry import retry_delay as retry_delay
+from ._retry import should_retry as should_retry
 from ._unknown import UnknownValue
 
 API_VERSION: Final = "2023-06-01"
@@ -39,10 +43,6 @@ DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 DEFAULT_MAX_RETRIES: Final = 2
-INITIAL_RETRY_DELAY: Final = 0.5
-MAX_RETRY_DELAY: Final = 8.0
-# The SDK honours any positive `retry-after` up to the largest sleep every platform accepts.
-MAX_RETRY_AFTER: Final = 4_294_967.0
 
 try:
     _VERSION = metadata.version("rxstream")
@@ -315,167 +315,3 @@ def request_for_call(
     params = dict(kwargs)
     request_options = {k: params.pop(k) for k in _REQUEST_OPTIONS if k in params}
     return build_request(options, params, stream=stream, **request_options)
-
-
-# --- retry policy ----------------------------------------------------------------------
-
-
-def should_retry(status: int, headers: Mapping[str, str]) -> bool:
-    """Whether an error response may be retried: `x-should-retry` decides, else 408/409/429/5xx."""
-    verdict = _header(headers, "x-should-retry")
-    if verdict == "true":
-        return True
-    if verdict == "false":
-        return False
-    return status in (408, 409, 429) or status >= 500
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None and not isinstance(headers, httpx.Headers):
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
-
-
-def retry_after(
-    headers: Mapping[str, str] | None, *, now: Callable[[], float] = time.time
-) -> float | None:
-    """Seconds the server asks to wait: `retry-after-ms`, else `retry-after` (seconds or a date)."""
-    if headers is None:
-        return None
-    try:
-        return float(_header(headers, "retry-after-ms") or "") / 1000
-    except ValueError:
-        pass
-    value = _header(headers, "retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    date = email.utils.parsedate_tz(value)
-    return None if date is None else float(email.utils.mktime_tz(date) - now())
-
-
-def retry_delay(
-    retries_taken: int,
-    headers: Mapping[str, str] | None = None,
-    *,
-    rng: Callable[[], float] = random.random,
-    now: Callable[[], float] = time.time,
-) -> float:
-    """Seconds to sleep before retry number `retries_taken + 1`, as the official SDK computes it.
-
-    A positive `retry-after` is honoured; else min(0.5 * 2**retries_taken, 8) scaled by a
-    jitter factor in (0.75, 1].
-    """
-    asked = retry_after(headers, now=now)
-    if asked is not None and asked > 0:
-        return min(asked, MAX_RETRY_AFTER)
-    backoff = min(INITIAL_RETRY_DELAY * 2.0 ** min(retries_taken, 1000), MAX_RETRY_DELAY)
-    return max(backoff * (1 - 0.25 * rng()), 0.0)
-
-
-class RetryBudget:
-    """The retry state of one request: ask it after each failed attempt how long to wait.
-
-    `next_delay(status, headers)` after an error response, `next_delay()` after a connection
-    failure; it returns the seconds to sleep before the next attempt, or None to give up.
-    """
-
-    __slots__ = ("max_retries", "retries_taken")
-
-    def __init__(self, max_retries: int) -> None:
-        self.max_retries = max_retries
-        self.retries_taken = 0
-
-    def next_delay(
-        self, status: int | None = None, headers: Mapping[str, str] | None = None
-    ) -> float | None:
-        """Seconds to wait before retrying, or None when the failure is final."""
-        if self.retries_taken >= self.max_retries:
-            return None
-        if status is not None and not should_retry(status, headers or {}):
-            return None
-        delay = retry_delay(self.retries_taken, headers)
-        self.retries_taken += 1
-        return delay
-
-
-# --- errors ----------------------------------------------------------------------------
-
-
-def error_from_response(
-    status: int, headers: Mapping[str, str], body: bytes, response: httpx.Response | None = None
-) -> APIStatusError:
-    """The exception for an error response: its class by status, `.body` the JSON or the text."""
-    text = body.decode("utf-8", "replace").strip()
-    decoded: object = text
-    if text:
-        with contextlib.suppress(msgspec.DecodeError):
-            decoded = msgspec.json.decode(text)
-    message = f"Error code: {status} - {decoded}" if text else f"Error code: {status}"
-    error = decoded.get("error") if isinstance(decoded, dict) else None
-    kind = error.get("type") if isinstance(error, dict) else None
-    request_id = _header(headers, "request-id")
-    if request_id is None and isinstance(decoded, dict):
-        request_id = decoded.get("request_id")
-    return error_class_for_status(status)(
-        message,
-        status_code=status,
-        error_type=kind if isinstance(kind, str) else None,
-        body=decoded,
-        request_id=request_id if isinstance(request_id, str) else None,
-        response=response,
-    )
-
-
-_EVENT_STREAM: Final = "text/event-stream"
-EXCERPT_SIZE: Final = 256
-"""How much of a body that is not an event stream to show in the error."""
-
-
-def is_event_stream(headers: Mapping[str, str]) -> bool:
-    """Whether a 2xx answer to a streaming request may be read as an event stream: its
-    content type is `text/event-stream`, or missing (some proxies drop it)."""
-    value = _header(headers, "content-type")
-    return not value or value.partition(";")[0].strip().lower() == _EVENT_STREAM
-
-
-def not_an_event_stream(
-    status: int, headers: Mapping[str, str], excerpt: bytes
-) -> StreamDecodeError:
-    """The error for a 2xx answer to a streaming request that is not an event stream (an HTML
-    page from a proxy or a captive portal, a JSON body): it names the status, the content
-    type, and shows the start of the body."""
-    kind = _header(headers, "content-type")
-    shown = excerpt[:EXCERPT_SIZE].decode("utf-8", "replace")
-    more = "..." if len(excerpt) > EXCERPT_SIZE else ""
-    return StreamDecodeError(
-        f"expected an event stream (text/event-stream), but the server answered {status} "
-        f"with content-type {kind!r}; the body starts {shown!r}{more}",
-        request_id=_header(headers, "request-id"),
-    )
-
-
-_message_decoder: Final = msgspec.json.Decoder(Message)
-
-
-def decode_message(data: bytes) -> Message:
-    """A non-streaming response body as a `Message`; unknown blocks decode to `UnknownBlock`.
-
-    Raises `StreamDecodeError` when the body is not a message.
-    """
-    try:
-        return _message_decoder.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        pass  # an unknown block type, or a real error: the event decoder tells them apart
-    wrapped = b'{"type":"message_start","message":' + data + b"}"
-    try:
-        event = decode_event((b"message_start", wrapped, 0, 0, "", None))
-    except StreamDecodeError as exc:
-        raise StreamDecodeError(f"the response body is not a Message: {exc.message}") from None
-    if not isinstance(event, MessageStartEvent):  # pragma: no cover - decode_event's contract
-        raise StreamDecodeError("the response body is not a Message")
-    return event.message

@@ -23,10 +23,10 @@ from typing import Final
 
 import anyio
 
-from ._client_core import retry_delay
 from ._decode import _decode_items, decode_event
 from ._errors import APIError, APITimeoutError
 from ._lifecycle import StreamLifecycle, is_retryable
+from ._retry import retry_delay
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 from ._types import MessageStreamEvent
 
