@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from hypothesis import strategies as st
@@ -567,3 +568,25 @@ SDK_CASES: dict[str, Stream] = {
 }
 """Streams both differential tests (final message, and the adapters' whole event sequence)
 compare with the official SDK; each test adds the cases only it can compare."""
+
+
+TOOL_BLOCKS = ("tool_use", "server_tool_use")
+
+
+def normalize(value: Any, *, in_input: bool = False) -> Any:
+    """JSON of a message made comparable between rxstream and the official SDK: drop
+    null-valued keys (not inside tool inputs: rxstream omits absent optional fields, the SDK
+    writes them as null) and read `expires_at` as a datetime (the SDK parses it)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if item is None and not in_input:
+                continue
+            if key == "expires_at" and not in_input:
+                item = datetime.fromisoformat(item.replace("Z", "+00:00"))
+            inside = in_input or (key == "input" and value.get("type") in TOOL_BLOCKS)
+            out[key] = normalize(item, in_input=inside)
+        return out
+    if isinstance(value, list):
+        return [normalize(item, in_input=in_input) for item in value]
+    return value

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import anthropic
@@ -41,6 +40,7 @@ from streams import (
     ToolUse,
     chunk_sizes,
     chunked,
+    normalize,
     stream_strategy,
 )
 
@@ -51,24 +51,6 @@ PARAMS: dict[str, Any] = {
     "max_tokens": 1024,
     "messages": [{"role": "user", "content": "Hi"}],
 }
-TOOL_BLOCKS = ("tool_use", "server_tool_use")
-
-
-def normalize(value: Any, *, in_input: bool = False) -> Any:
-    """Drop null-valued keys (not inside tool inputs); read `expires_at` as a datetime."""
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if item is None and not in_input:
-                continue
-            if key == "expires_at" and not in_input:
-                item = datetime.fromisoformat(item.replace("Z", "+00:00"))
-            inside = in_input or (key == "input" and value.get("type") in TOOL_BLOCKS)
-            out[key] = normalize(item, in_input=inside)
-        return out
-    if isinstance(value, list):
-        return [normalize(item, in_input=in_input) for item in value]
-    return value
 
 
 def sdk_json(value: Any) -> Any:
