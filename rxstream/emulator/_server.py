@@ -34,6 +34,7 @@ class Emulator(str):
     port: int
     settings: Settings
     _listener: socket.socket
+    _tally: Tally
 
     def __new__(
         cls,
@@ -56,21 +57,9 @@ class Emulator(str):
         emulator.host = host
         emulator.port = bound
         emulator._listener = listener
+        emulator.settings = Settings(Pacing(ttft, tps, ping_interval), require_api_key, api_key)
+        emulator._tally = Tally()
         return emulator
-
-    def __init__(
-        self,
-        *,
-        host: str,
-        port: int,
-        ttft: float = 0.0,
-        tps: float | None = None,
-        ping_interval: float = 5.0,
-        require_api_key: bool = True,
-        api_key: str | None = None,
-    ) -> None:
-        self.settings = Settings(Pacing(ttft, tps, ping_interval), require_api_key, api_key)
-        self._tally = Tally()
 
     def __repr__(self) -> str:
         return f"<Emulator {self.base_url} requests={self.requests_total}>"
