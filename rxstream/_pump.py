@@ -132,7 +132,7 @@ class _Attempt:
 
 
 class _PumpBase:
-    __slots__ = ("_attempt", "idle_timeout", "lifecycle", "max_event_size", "response", "retries")
+    __slots__ = ("idle_timeout", "lifecycle", "max_event_size", "response", "retries")
 
     def __init__(self, *, retries: int, idle_timeout: float | None, max_event_size: int) -> None:
         self.retries = retries

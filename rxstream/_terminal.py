@@ -27,7 +27,6 @@ class LiveView:
     def __init__(self, out: TextIO, *, ansi: bool) -> None:
         self._out = out
         self._ansi = ansi
-        self._tool_line = False
         self._metrics: rxo.StreamMetrics | None = None
 
     def attach(self, shared: SharedStream) -> None:
@@ -54,7 +53,6 @@ class LiveView:
                 self._write("\n")
             elif isinstance(block, ToolUseBlock):
                 self._write(self._style(_CYAN, f"\n[tool call] {block.name}"))
-                self._tool_line = True
         elif event.type == "message_stop":
             self._write("\n")
 
