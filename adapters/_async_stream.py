@@ -8,15 +8,13 @@ from types import TracebackType
 
 import anyio
 import httpx
-import reactivex
 
-from rxstream._accumulate import StreamItem
 from rxstream._errors import APIError
 from rxstream._pump import AsyncEventPump, AsyncOpened
 from rxstream._sources import opened_async_response
 from rxstream._types import Message
 
-from ._core import StreamCore, text_of
+from ._core import StreamCore, StreamView, text_of
 from ._events import LogEntry, StreamEvent
 
 __all__ = ["AsyncMessageStream", "AsyncMessageStreamManager"]
@@ -66,7 +64,7 @@ class _TextCursor:
                 return text
 
 
-class AsyncMessageStream:
+class AsyncMessageStream(StreamView):
     """The async twin of `MessageStream`: `async for` events, `text_stream`, or both; the
     same `events` Observable; cancelling the task that reads it closes the connection."""
 
@@ -109,11 +107,6 @@ class AsyncMessageStream:
         """The text deltas only, from the start of the stream, whatever else was read."""
         return _TextCursor(self)
 
-    @property
-    def events(self) -> reactivex.Observable[StreamItem]:
-        """This stream's wire events as an Observable (see `MessageStream.events`)."""
-        return self._core.events
-
     async def __aenter__(self) -> AsyncMessageStream:
         return self
 
@@ -153,21 +146,6 @@ class AsyncMessageStream:
         """All text blocks of the final message, concatenated."""
         await self.until_done()
         return self._core.final_text()
-
-    @property
-    def current_message_snapshot(self) -> Message:
-        """The message accumulated so far."""
-        return self._core.current_snapshot()
-
-    @property
-    def response(self) -> httpx.Response:
-        """The HTTP response."""
-        return self._core.response
-
-    @property
-    def request_id(self) -> str | None:
-        """The `request-id` response header."""
-        return self._core.request_id
 
 
 class AsyncMessageStreamManager:

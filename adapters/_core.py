@@ -20,7 +20,7 @@ from ._events import LogEntry, StreamEvent, event_at, log_events
 if TYPE_CHECKING:
     from rxstream._accumulate import StreamItem
 
-__all__ = ["StreamCore"]
+__all__ = ["StreamCore", "StreamView", "text_of"]
 
 
 class StreamCore:
@@ -152,3 +152,30 @@ def text_of(entry: LogEntry) -> str | None:
     if type(entry) is ContentBlockDeltaEvent and entry.delta.type == "text_delta":
         return entry.delta.text
     return None
+
+
+class StreamView:
+    """What `MessageStream` and `AsyncMessageStream` read alike from their `StreamCore`."""
+
+    _core: StreamCore
+
+    @property
+    def events(self) -> reactivex.Observable[StreamItem]:
+        """This stream's wire events as an Observable, for rxstream operators: they receive
+        each event as iteration pulls it (a late subscriber first gets a snapshot)."""
+        return self._core.events
+
+    @property
+    def current_message_snapshot(self) -> Message:
+        """The message accumulated so far (O(its size), cached until the next event)."""
+        return self._core.current_snapshot()
+
+    @property
+    def response(self) -> httpx.Response:
+        """The HTTP response."""
+        return self._core.response
+
+    @property
+    def request_id(self) -> str | None:
+        """The `request-id` response header."""
+        return self._core.request_id

@@ -7,21 +7,19 @@ from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
 
 import httpx
-import reactivex
 
-from rxstream._accumulate import StreamItem
 from rxstream._errors import APIError
 from rxstream._pump import EventPump
 from rxstream._sources import opened_response
 from rxstream._types import Message, MessageStreamEvent
 
-from ._core import StreamCore, text_of
+from ._core import StreamCore, StreamView, text_of
 from ._events import LogEntry, StreamEvent
 
 __all__ = ["MessageStream", "MessageStreamManager"]
 
 
-class MessageStream:
+class MessageStream(StreamView):
     """A streamed message: iterate it for events, or read `text_stream`, or both.
 
     Pull-driven: iterating reads the next chunk from the connection, pushes each of its events
@@ -78,12 +76,6 @@ class MessageStream:
         entries = self._iter_log(raw=True)
         return (text for entry in entries if (text := text_of(entry)) is not None)
 
-    @property
-    def events(self) -> reactivex.Observable[StreamItem]:
-        """This stream's wire events as an Observable, for rxstream operators: they receive
-        each event as iteration pulls it (a late subscriber first gets a snapshot)."""
-        return self._core.events
-
     def __enter__(self) -> MessageStream:
         return self
 
@@ -120,21 +112,6 @@ class MessageStream:
         """All text blocks of the final message, concatenated."""
         self.until_done()
         return self._core.final_text()
-
-    @property
-    def current_message_snapshot(self) -> Message:
-        """The message accumulated so far (O(its size), cached until the next event)."""
-        return self._core.current_snapshot()
-
-    @property
-    def response(self) -> httpx.Response:
-        """The HTTP response."""
-        return self._core.response
-
-    @property
-    def request_id(self) -> str | None:
-        """The `request-id` response header."""
-        return self._core.request_id
 
 
 class MessageStreamManager:
