@@ -92,7 +92,8 @@ def decode_event(raw: RawEvent) -> MessageStreamEvent:
     not JSON, or when a known event type lacks a field or has one of the wrong type.
     """
     try:
-        return _event_decoder.decode(raw[1])  # type: ignore[no-any-return]
+        event: MessageStreamEvent = _event_decoder.decode(raw[1])
+        return event
     except msgspec.ValidationError:
         return _decode_slow(raw)
     except _NOT_JSON as exc:
@@ -189,7 +190,8 @@ def _convert_event(kind: str, obj: dict[str, Any]) -> MessageStreamEvent:
                 _at(f".message.content[{i}]", _convert_block, b) for i, b in enumerate(content)
             )
             return MessageStartEvent(message=msgspec.structs.replace(begun.message, content=blocks))
-    return msgspec.convert(obj, _KnownEvent)  # type: ignore[no-any-return]
+    converted: MessageStreamEvent = msgspec.convert(obj, _KnownEvent)
+    return converted
 
 
 def _convert_tagged(
@@ -217,7 +219,8 @@ def _convert_block(obj: Any) -> ContentBlock:
         )
         block = msgspec.convert({**obj, "citations": None}, TextBlock)
         return msgspec.structs.replace(block, citations=citations)
-    return _convert_tagged(obj, _BLOCK_TAGS, _KnownBlock, UnknownBlock)  # type: ignore[no-any-return]
+    converted_block: ContentBlock = _convert_tagged(obj, _BLOCK_TAGS, _KnownBlock, UnknownBlock)
+    return converted_block
 
 
 def _convert_delta(obj: Any) -> Any:
