@@ -31,6 +31,7 @@ from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import RateLimitError as RateLimitError
 from ._errors import RequestTooLargeError as RequestTooLargeError
 from ._errors import StreamDecodeError as StreamDecodeError
+from ._errors import SubscriberLagError as SubscriberLagError
 from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._fanout import SharedStream as SharedStream
 from ._sources import from_async_response as from_async_response
@@ -86,6 +87,7 @@ __all__ = [
     "StreamItem",
     "ServerSentEvent",
     "StreamDecodeError",
+    "SubscriberLagError",
     "UnknownBlock",
     "UnknownCitation",
     "UnknownDelta",

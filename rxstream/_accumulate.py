@@ -121,10 +121,11 @@ class MessageSnapshot:
 
 
 class SnapshotEvent:
-    """Not a wire event: what a subscriber that joins a shared stream late receives first.
+    """Not a wire event: what a subscriber that joins a shared stream late receives first,
+    and what replaces the backlog of one that fell behind (`on_overflow="catch_up"`).
 
     Accumulators (and so every operator) start from `snapshot` as if they had seen the
-    events before it.
+    events before it; one that had started replaces its state by the snapshot's.
     """
 
     __slots__ = ("snapshot",)
@@ -144,10 +145,6 @@ StreamItem: TypeAlias = MessageStreamEvent | SnapshotEvent
 
 def _bad(event: StreamItem, why: str) -> StreamDecodeError:
     return StreamDecodeError(f"{event.type} event: {why}")
-
-
-def _bad_snapshot() -> StreamDecodeError:
-    return StreamDecodeError("snapshot event: the stream had already started")
 
 
 class MessageAccumulator:
@@ -222,8 +219,8 @@ class MessageAccumulator:
         self._snapshot = None
 
     def _resume(self, snapshot: MessageSnapshot) -> None:
-        if self._skeleton is not None:
-            raise _bad_snapshot()
+        # Before message_start: a late joiner. After: a consumer that fell behind and skipped
+        # to the present (`on_overflow="catch_up"`): the snapshot replaces what it had.
         self._skeleton = snapshot._skeleton
         self._blocks = [
             state.fork(mark) for state, mark in zip(snapshot._blocks, snapshot._marks, strict=True)

@@ -27,6 +27,7 @@ __all__ = [
     "RateLimitError",
     "RequestTooLargeError",
     "StreamDecodeError",
+    "SubscriberLagError",
     "UnprocessableEntityError",
     "error_class_for_status",
     "error_class_for_type",
@@ -164,6 +165,22 @@ class StreamDecodeError(APIError):
     ) -> None:
         super().__init__(message, request_id=request_id, partial_message=partial_message)
         self.offset = offset
+
+
+class SubscriberLagError(APIError):
+    """A subscriber with `on_overflow="error"` fell more than `max_lag` events behind.
+
+    Only that subscriber ends with it; the stream and the others go on. `lag` is how many
+    events it had not taken yet, `max_lag` the bound it chose.
+    """
+
+    lag: int
+    max_lag: int
+
+    def __init__(self, message: str, *, lag: int, max_lag: int) -> None:
+        super().__init__(message)
+        self.lag = lag
+        self.max_lag = max_lag
 
 
 _BY_STATUS: Final[dict[int, type[APIStatusError]]] = {

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import cast
 
 import reactivex
 from reactivex import abc
-from reactivex.disposable import Disposable
+from reactivex.disposable import Disposable, SingleAssignmentDisposable
 
-from ._accumulate import MessageAccumulator, SnapshotEvent, StreamItem
+from ._accumulate import MessageAccumulator, MessageSnapshot, SnapshotEvent, StreamItem
+from ._lanes import DEFAULT_MAX_LAG, Lane, OverflowPolicy, check_delivery
+from ._pull import SharedAsyncIterator, SharedIterator
 from ._types import MessageStreamEvent
 
 __all__ = ["SharedStream"]
@@ -20,6 +23,32 @@ _log = logging.getLogger("rxstream")
 
 def _log_subscriber_error(error: BaseException) -> None:
     _log.error("a SharedStream subscriber failed", exc_info=error)
+
+
+def _snapshot_of(
+    current: Callable[[], MessageAccumulator],
+) -> Callable[[], MessageSnapshot | None]:
+    def snapshot() -> MessageSnapshot | None:
+        accumulator = current()
+        return accumulator.snapshot() if accumulator.started else None
+
+    return snapshot
+
+
+class _LaneObserver:
+    """Feeds a lane (an observer by its methods): the stream's delivery is one `push`."""
+
+    __slots__ = ("_lane", "on_next")
+
+    def __init__(self, lane: Lane) -> None:
+        self._lane = lane
+        self.on_next: Callable[[StreamItem], None] = lane.push
+
+    def on_error(self, error: Exception) -> None:
+        self._lane.finish(error)
+
+    def on_completed(self) -> None:
+        self._lane.finish(None)
 
 
 class SharedStream(reactivex.Observable[StreamItem]):
@@ -62,12 +91,47 @@ class SharedStream(reactivex.Observable[StreamItem]):
     def connect(self) -> abc.DisposableBase:
         """Subscribe to the source (once); disposing the result ends the shared stream."""
         with self._lock:
-            if self._connection is None:
-                self._connection = Disposable()  # marks "connected" while subscribing
-                self._connection = self._source.subscribe(
-                    self._on_next, self._on_error, self._on_completed
-                )
-            return self._connection
+            if self._connection is not None:
+                return self._connection
+            connection = self._connection = SingleAssignmentDisposable()
+        # Not under the lock: a sync source runs the whole stream inside `subscribe`, and
+        # other threads must be able to subscribe, iterate and dispose meanwhile.
+        connection.disposable = self._source.subscribe(
+            self._on_next, self._on_error, self._on_completed
+        )
+        return connection
+
+    def iter(
+        self, *, max_lag: int = DEFAULT_MAX_LAG, on_overflow: OverflowPolicy = "catch_up"
+    ) -> SharedIterator:
+        """A pull consumer of the stream, at its own pace: iterate it on any thread.
+
+        It gets every item from now on (a `SnapshotEvent` first if the stream has started),
+        ends when the stream completes and raises the stream's error if it fails. The stream
+        never waits for it: when it falls more than `max_lag` events behind, `on_overflow`
+        applies (see `rxstream.operators.decouple`). `close()` it, or leave the loop and
+        drop it, to detach. It does not connect the stream: something else must.
+        """
+        return SharedIterator(self._attach_lane(max_lag, on_overflow))
+
+    def aiter(
+        self, *, max_lag: int = DEFAULT_MAX_LAG, on_overflow: OverflowPolicy = "catch_up"
+    ) -> SharedAsyncIterator:
+        """The async twin of `iter()`, for asyncio and trio: `async for item in shared.aiter()`.
+        The stream may be read on this event loop or on another thread."""
+        return SharedAsyncIterator(self._attach_lane(max_lag, on_overflow))
+
+    def _snapshot_now(self) -> MessageSnapshot | None:
+        """The message as delivered so far, or None before `message_start`."""
+        accumulator = self._current()
+        return accumulator.snapshot() if accumulator.started else None
+
+    def _attach_lane(self, max_lag: int, on_overflow: OverflowPolicy) -> Lane:
+        check_delivery(max_lag, on_overflow)
+        lane = Lane(max_lag, on_overflow, snapshot=_snapshot_of(self._current))
+        observer = cast(abc.ObserverBase[StreamItem], _LaneObserver(lane))
+        lane.on_detach(self._subscribe_observer(observer).dispose)
+        return lane
 
     def _subscribe_observer(
         self, observer: abc.ObserverBase[StreamItem], scheduler: abc.SchedulerBase | None = None

@@ -337,10 +337,19 @@ def test_an_accumulator_resumed_from_a_snapshot_event_reaches_the_same_message(c
     assert as_json(joiner.message()) == as_json(leader.message()) == SNAPSHOT_STREAM.message()
 
 
-def test_a_snapshot_event_after_message_start_is_rejected() -> None:
-    accumulator = accumulate(SNAPSHOT_STREAM.events()[:3])
-    with pytest.raises(StreamDecodeError, match="already started"):
-        accumulator.feed(SnapshotEvent(accumulator.snapshot()))
+@pytest.mark.parametrize("cut", [3, 12, 30])
+def test_a_snapshot_event_after_message_start_replaces_the_state(cut: int) -> None:
+    """A consumer that fell behind skips to the present: its state becomes the snapshot's."""
+    events = typed(SNAPSHOT_STREAM.events())
+    leader = MessageAccumulator()
+    for event in events[:cut]:
+        leader.feed(event)
+    behind = accumulate(SNAPSHOT_STREAM.events()[:2])
+    behind.feed(SnapshotEvent(leader.snapshot()))
+    for event in events[cut:]:
+        leader.feed(event)
+        behind.feed(event)
+    assert as_json(behind.message()) == as_json(leader.message()) == SNAPSHOT_STREAM.message()
 
 
 # --- events that cannot apply -----------------------------------------------------------------

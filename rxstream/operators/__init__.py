@@ -1,6 +1,9 @@
 """Operators for streams of rxstream events: each a function returning
 `Callable[[Observable[StreamItem]], Observable[T]]`, for `observable.pipe(...)`."""
 
+from .._lanes import DeliveryStats as DeliveryStats
+from ._decouple import Decouple as Decouple
+from ._decouple import decouple as decouple
 from ._message import final_message as final_message
 from ._message import final_text as final_text
 from ._message import snapshots as snapshots
@@ -16,11 +19,14 @@ from ._tools import ToolInputDelta as ToolInputDelta
 from ._tools import tool_inputs as tool_inputs
 
 __all__ = [
+    "Decouple",
+    "DeliveryStats",
     "StreamMetrics",
     "ToolInput",
     "ToolInputDelta",
     "citations",
     "coalesce_text",
+    "decouple",
     "final_message",
     "final_text",
     "metrics",
