@@ -1,7 +1,5 @@
 """`python -m rxstream` runs the `rxstream` command."""
 
-import sys
+from ._cli import run
 
-from ._cli import main
-
-sys.exit(main())
+run()

@@ -3,151 +3,105 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
+import errno
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Iterator, Sequence
+import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from . import operators as rxo
-from ._errors import APIError
-from ._fanout import SharedStream
-from ._sources import from_sse
-from ._terminal import LiveView
-from ._types import Message, ToolUseBlock
+from ._demo import DEMO_MODEL, DEMO_PROMPT, EMULATOR_PACING, CommandError, demo_request, endpoint
+from ._errors import APIConnectionError, APIError
 
-__all__ = ["main"]
+__all__ = ["EXIT_CODES", "main"]
 
-DEMO_MODEL = "claude-sonnet-4-5"
-WEATHER_TOOL: dict[str, Any] = {
-    "name": "get_weather",
-    "description": "Get the current weather for a city",
-    "input_schema": {
-        "type": "object",
-        "properties": {
-            "location": {"type": "string", "description": "City name"},
-            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-        },
-        "required": ["location"],
-    },
+EXIT_CODES = {
+    0: "done",
+    1: "the stream or the request failed (an rxstream.APIError: connection, status, "
+    "in-stream error, a stream that does not decode or ends early)",
+    2: "the command line is wrong (an unknown option, a bad value)",
+    3: "the environment: a file or directory missing or unreadable, a port in use, "
+    "no ANTHROPIC_API_KEY for --live, a missing extra",
+    4: "an unexpected error (a bug: please report it with the --debug traceback)",
+    130: "interrupted (Ctrl-C): the connection was closed",
 }
-DEMO_PROMPT = "What's the weather in Paris right now? Should I take an umbrella?"
+_HAIKU_PROMPT = "Write a haiku about streams."
+_EPILOG = "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES.items())
 
 
-def _weather(tool_input: Any) -> dict[str, Any]:
-    """The demo's tool: a fixed forecast, so the demo needs no network."""
-    location = tool_input.get("location", "?") if isinstance(tool_input, dict) else "?"
-    return {"location": location, "temperature_c": 14, "conditions": "light rain", "wind_kmh": 18}
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error in one line (the subcommand's `--help` has the rest)."""
 
-
-@contextlib.contextmanager
-def _endpoint(live: bool) -> Iterator[tuple[str | None, str | None, str]]:
-    """(base_url, api_key, label): the real API with --live, else an in-process emulator."""
-    if live:
-        if not os.environ.get("ANTHROPIC_API_KEY"):
-            raise SystemExit("--live needs ANTHROPIC_API_KEY in the environment")
-        yield None, None, "the Anthropic API"
-        return
-    try:
-        from .emulator import serve
-    except ImportError as exc:  # the optional extra is missing
-        raise SystemExit(
-            f"the emulator needs aiohttp: pip install 'rxstream[emulator]' ({exc})"
-        ) from None
-    with serve(ttft=0.4, tps=45.0) as emulator:
-        yield emulator.base_url, "demo-key-not-secret", f"the local emulator at {emulator.base_url}"
-
-
-def _turn(client: Any, view: LiveView, **params: Any) -> Message:
-    """One request, fanned out: the view's subscribers plus one that keeps the message."""
-    shared = SharedStream(client.messages.observe(**params))
-    view.attach(shared)
-    final: list[Message] = []
-    errors: list[Exception] = []
-    shared.pipe(rxo.final_message()).subscribe(final.append, errors.append)
-    shared.connect()
-    if errors:
-        raise errors[0]
-    view.print_summary()
-    return final[0]
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def demo(args: argparse.Namespace) -> int:
     """A two-turn conversation with thinking and a tool call, shown live."""
-    from ._client import Client
+    from ._demo import demo
 
-    ansi = sys.stdout.isatty() and not args.plain
-    out = sys.stdout
-    with _endpoint(args.live) as (base_url, api_key, label):
-        out.write(f"rxstream demo — streaming from {label}\n\n> {args.prompt}\n")
-        with Client(base_url=base_url, api_key=api_key) as client:
-            messages: list[dict[str, Any]] = [{"role": "user", "content": args.prompt}]
-            params: dict[str, Any] = {
-                "model": args.model,
-                "max_tokens": 2048,
-                "tools": [WEATHER_TOOL],
-                "thinking": {"type": "enabled", "budget_tokens": 1024},
-            }
-            for _ in range(4):  # a tool call, its result, the answer (bounded)
-                message = _turn(client, LiveView(out, ansi=ansi), messages=messages, **params)
-                calls = [b for b in message.content if isinstance(b, ToolUseBlock)]
-                if message.stop_reason != "tool_use" or not calls:
-                    break
-                messages.append({"role": "assistant", "content": message.content})
-                results = []
-                for call in calls:
-                    result = _weather(call.input)
-                    out.write(f"  → {call.name} returned {result}\n")
-                    results.append(
-                        {"type": "tool_result", "tool_use_id": call.id, "content": str(result)}
-                    )
-                messages.append({"role": "user", "content": results})
-    return 0
+    return demo(args.prompt, args.model, live=args.live, plain=args.plain)
 
 
 def replay(args: argparse.Namespace) -> int:
-    """Render a recorded `.sse` file as the demo renders a live stream."""
-    data = Path(args.file).read_bytes()
-    delay = args.delay
+    """Render a recorded `.sse` file as the demo renders a live stream, at its recorded pace."""
+    from ._demo import turn
+    from ._recording import Playback, read_timed
+    from ._sources import from_sse
+    from ._terminal import LiveView
 
-    def chunks() -> Iterator[bytes]:
-        for block in data.split(b"\n\n"):
-            if block.strip():
-                yield block + b"\n\n"
-                if delay:
-                    time.sleep(delay)
+    pieces = read_timed(Path(args.file).read_bytes())
+    speed = None if args.instant else args.speed
 
-    view = LiveView(sys.stdout, ansi=sys.stdout.isatty() and not args.plain)
-    shared = SharedStream(from_sse(chunks))
-    view.attach(shared)
-    errors: list[Exception] = []
-    shared.subscribe(on_error=errors.append)
-    shared.connect()
-    if errors:
-        raise errors[0]
-    view.print_summary()
+    playback = Playback(pieces, speed=speed)
+    ansi = sys.stdout.isatty() and not args.plain
+    turn(from_sse(playback.chunks), LiveView(sys.stdout, ansi=ansi, clock=playback.clock))
     return 0
 
 
 def record(args: argparse.Namespace) -> int:
-    """Save one streamed response's bytes, exactly as received, to an `.sse` file."""
-    from ._client import Client
+    """Save one streamed response to an `.sse` file: its bytes, each event's arrival time."""
+    import httpx
 
-    with (
-        _endpoint(args.live) as (base_url, api_key, label),
-        Client(base_url=base_url, api_key=api_key) as client,
-    ):
+    from ._client import Client
+    from ._recording import write_timed
+
+    output = Path(args.output)
+    if not output.parent.is_dir():  # before the request is sent
+        raise FileNotFoundError(errno.ENOENT, "No such directory", str(output.parent))
+    if args.demo:
+        params = demo_request(args.prompt or DEMO_PROMPT, args.model)
+    else:
         params = {
             "model": args.model,
-            "max_tokens": 1024,
-            "messages": [{"role": "user", "content": args.prompt}],
+            "max_tokens": args.max_tokens,
+            "messages": [{"role": "user", "content": args.prompt or _HAIKU_PROMPT}],
         }
-        with client.messages.create(**params, stream=True) as stream, open(args.output, "wb") as f:
-            for chunk in stream.response.iter_bytes():
-                f.write(chunk)
-        sys.stderr.write(f"recorded a stream from {label} to {args.output}\n")
+        if args.tools:
+            params["tools"] = demo_request("", args.model)["tools"]
+        if args.thinking:
+            params["thinking"] = {"type": "enabled", "budget_tokens": args.thinking}
+            params["max_tokens"] = max(args.max_tokens, args.thinking + 1)
+    if args.system:
+        params["system"] = args.system
+    with (
+        endpoint(args.live) as (base_url, api_key, label),
+        Client(base_url=base_url, api_key=api_key) as client,
+        output.open("wb") as f,
+    ):
+        if args.demo and not args.live:
+            params["extra_headers"] = EMULATOR_PACING
+        try:
+            start = time.perf_counter()
+            with client.messages.create(**params, stream=True) as stream:
+                events = write_timed(stream.response.iter_bytes(), f, start=start)
+        except httpx.TransportError as exc:  # the raw bytes come straight from httpx
+            raise APIConnectionError(f"the connection failed while recording: {exc}") from exc
+        sys.stderr.write(f"recorded {events} events from {label} to {output}\n")
     return 0
 
 
@@ -159,52 +113,173 @@ def emulator(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rxstream", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    p = commands.add_parser("demo", help="a streamed conversation with a tool call, live")
-    p.add_argument("--live", action="store_true", help="use the real API (ANTHROPIC_API_KEY)")
-    p.add_argument("--prompt", default=DEMO_PROMPT)
-    p.add_argument("--model", default=DEMO_MODEL)
-    p.add_argument("--plain", action="store_true", help="plain text even on a terminal")
-    p.set_defaults(run=demo)
-
-    p = commands.add_parser("replay", help="render a recorded .sse file")
-    p.add_argument("file")
-    p.add_argument("--delay", type=float, default=0.0, help="seconds between events")
-    p.add_argument("--plain", action="store_true")
-    p.set_defaults(run=replay)
-
-    p = commands.add_parser("record", help="save a streamed response to an .sse file")
-    p.add_argument("output")
-    p.add_argument("--live", action="store_true")
-    p.add_argument("--prompt", default="Write a haiku about streams.")
-    p.add_argument("--model", default=DEMO_MODEL)
-    p.set_defaults(run=record)
-
-    p = commands.add_parser("emulator", help="serve the Messages API emulator")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+def _add_emulator(commands: Any) -> None:
+    p = commands.add_parser(
+        "emulator",
+        help="serve the Messages API emulator on loopback until Ctrl-C",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on")
     p.add_argument("--ttft", type=float, default=0.0, help="time to first token, seconds")
     p.add_argument("--tps", type=float, default=None, help="tokens per second")
     p.set_defaults(run=emulator)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+    parser = _Parser(
+        prog="rxstream",
+        description="Stream Claude responses: a live demo, recordings, a local API emulator.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"rxstream {__version__}")
+    debug = _Parser(add_help=False)
+    debug.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    )
+    parser.add_argument("--debug", action="store_true", help="show a failure's traceback")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser(
+        "demo",
+        help="a streamed conversation with thinking and a tool call, shown live",
+        formatter_class=defaults,
+        parents=[debug],
+    )
+    p.add_argument("--live", action="store_true", help="use the real API (ANTHROPIC_API_KEY)")
+    p.add_argument("--prompt", default=DEMO_PROMPT, help="the question asked")
+    p.add_argument("--model", default=DEMO_MODEL, help="the model asked")
+    p.add_argument("--plain", action="store_true", help="plain text even on a terminal")
+    p.set_defaults(run=demo)
+
+    p = commands.add_parser(
+        "replay",
+        help="render a recorded .sse file as the demo does, at the recorded pace",
+        formatter_class=defaults,
+        parents=[debug],
+    )
+    p.add_argument("file", help="a recording made by `rxstream record` (or any SSE capture)")
+    p.add_argument("--speed", type=_positive, default=1.0, help="playback speed factor")
+    p.add_argument("--instant", action="store_true", help="no pauses: play as fast as possible")
+    p.add_argument("--plain", action="store_true", help="plain text even on a terminal")
+    p.set_defaults(run=replay)
+
+    p = commands.add_parser(
+        "record",
+        help="save a streamed response, with its timing, to an .sse file",
+        formatter_class=defaults,
+        parents=[debug],
+    )
+    p.add_argument("output", help="the .sse file to write (its directory must exist)")
+    p.add_argument(
+        "--live", action="store_true", help="record the real API (else the local emulator)"
+    )
+    p.add_argument("--demo", action="store_true", help="record exactly the demo's first request")
+    p.add_argument(
+        "--prompt",
+        default=None,
+        help=f"the question asked (None: {_HAIKU_PROMPT!r}, with --demo the demo's question)",
+    )
+    p.add_argument("--model", default=DEMO_MODEL, help="the model asked")
+    p.add_argument("--max-tokens", type=int, default=1024, help="the reply's token limit")
+    p.add_argument("--system", default=None, help="a system prompt")
+    p.add_argument("--tools", action="store_true", help="offer the demo's weather tool")
+    p.add_argument(
+        "--thinking",
+        type=int,
+        nargs="?",
+        const=1024,
+        default=None,
+        metavar="BUDGET",
+        help="enable extended thinking with this token budget (1024 if no value is given)",
+    )
+    p.set_defaults(run=record)
+
+    _add_emulator(commands)
     return parser
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error class and message on one line, with the request id when known."""
+    if isinstance(exc, OSError) and exc.strerror:
+        message = exc.strerror + (f": {exc.filename}" if exc.filename else "")
+    else:
+        message = str(exc)
+    line = " ".join(f"{type(exc).__name__}: {message}".split())
+    request_id = getattr(exc, "request_id", None)
+    return f"{line} (request id {request_id})" if request_id else line
+
+
+class _Interrupts:
+    """SIGINT while the command runs: the first raises KeyboardInterrupt (so connections
+    close), a second one while closing exits at once, quietly."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.count += 1
+        if self.count > 1:
+            os._exit(130)
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `rxstream` command."""
+    """Entry point of the `rxstream` command; returns its exit code (see `EXIT_CODES`)."""
     args = _parser().parse_args(argv)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _Interrupts()) if on_main_thread else None
+    try:
+        return _run(args)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.run(args)
     except KeyboardInterrupt:
-        sys.stderr.write("\ninterrupted: the connection was closed\n")
+        sys.stderr.write(f"rxstream {args.command}: interrupted: the connection was closed\n")
         return 130
+    except CommandError as exc:
+        code, failure = exc.exit_code, str(exc)
     except APIError as exc:
-        sys.stderr.write(f"\nerror: {type(exc).__name__}: {exc}\n")
-        return 1
+        code, failure = 1, _one_line(exc)
+    except OSError as exc:
+        code, failure = 3, _one_line(exc)
+    except Exception as exc:
+        code, failure = 4, _one_line(exc)
+    else:
+        return code
+    if args.debug:
+        traceback.print_exc()
+    sys.stderr.write(f"rxstream {args.command}: error: {failure}\n")
     return code
 
 
+def run() -> NoReturn:
+    """The console script: `main()`, and a Ctrl-C while it starts up exits quietly too."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

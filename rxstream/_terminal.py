@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from . import operators as rxo
 from ._accumulate import StreamItem
@@ -13,36 +14,56 @@ from ._types import ContentBlockStartEvent, ToolUseBlock
 
 __all__ = ["LiveView"]
 
-_DIM, _BOLD, _CYAN, _RESET, _CLEAR_LINE = "\x1b[2m", "\x1b[1m", "\x1b[36m", "\x1b[0m", "\x1b[K"
+_DIM, _BOLD, _CYAN, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[36m", "\x1b[0m"
+_CLEAR_LINE, _CLEAR_BELOW = "\x1b[K", "\x1b[J"
+_HIDE_CURSOR, _SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
+# Synchronized output: the terminal shows a redrawn frame all at once (no flicker); terminals
+# that do not know the mode ignore it.
+_FRAME_BEGIN, _FRAME_END = "\x1b[?2026h", "\x1b[?2026l"
+
+
+def _ignore(_: Exception) -> None:
+    """The view's parts stop quietly on an error: the command reports it once."""
 
 
 class LiveView:
     """Renders thinking, text, tool calls assembling and speed, as they stream.
 
     Each part is its own subscriber of the shared stream: thinking and text deltas, tool
-    inputs, metrics, and block boundaries. With `ansi=False` (not a terminal) it prints
-    plain text: tool inputs once complete, no cursor movement.
+    inputs, metrics, and block boundaries. On a terminal (`ansi=True`) a tool call's input is
+    redrawn in place as an indented tree while it streams, each frame written at once and cut
+    to the terminal's size at that moment (so resizing never leaves broken lines). With
+    `ansi=False` it prints plain text: tool inputs once complete, no cursor movement.
     """
 
-    def __init__(self, out: TextIO, *, ansi: bool) -> None:
+    def __init__(
+        self, out: TextIO, *, ansi: bool, clock: Callable[[], float] | None = None
+    ) -> None:
+        """`clock` times the metrics (default: `time.monotonic`; a replay passes its own)."""
         self._out = out
+        self._clock = clock
         self._ansi = ansi
         self._metrics: rxo.StreamMetrics | None = None
+        self._line_open = False  # something was written since the last newline
+        self._frame_rows = 0  # rows of the tool frame drawn last, below its first row
+        self._tool_name = ""
 
     def attach(self, shared: SharedStream) -> None:
         """Subscribe the view's parts to `shared` (before `connect()`)."""
-        shared.subscribe(self._on_event)
-        shared.pipe(rxo.thinking_deltas()).subscribe(self._on_thinking)
-        shared.pipe(rxo.text_deltas()).subscribe(self._on_text)
-        shared.pipe(rxo.tool_inputs()).subscribe(self._on_tool)
-        shared.pipe(rxo.metrics()).subscribe(self._on_metrics)
+        shared.subscribe(self._on_event, _ignore)
+        shared.pipe(rxo.thinking_deltas()).subscribe(self._on_thinking, _ignore)
+        shared.pipe(rxo.text_deltas()).subscribe(self._on_text, _ignore)
+        shared.pipe(rxo.tool_inputs()).subscribe(self._on_tool, _ignore)
+        shared.pipe(rxo.metrics(self._clock)).subscribe(self._on_metrics, _ignore)
 
     def _style(self, style: str, text: str) -> str:
         return f"{style}{text}{_RESET}" if self._ansi else text
 
     def _write(self, text: str) -> None:
-        self._out.write(text)
-        self._out.flush()
+        if text:
+            self._out.write(text)
+            self._out.flush()
+            self._line_open = not text.endswith("\n")
 
     def _on_event(self, event: StreamItem) -> None:
         if isinstance(event, ContentBlockStartEvent):
@@ -52,7 +73,9 @@ class LiveView:
             elif block.type == "text" and event.index:
                 self._write("\n")
             elif isinstance(block, ToolUseBlock):
-                self._write(self._style(_CYAN, f"\n[tool call] {block.name}"))
+                self._tool_name = block.name
+                self._frame_rows = 0
+                self._write("\n" + self._style(_CYAN, f"[tool call] {block.name}"))
         elif event.type == "message_stop":
             self._write("\n")
 
@@ -64,17 +87,37 @@ class LiveView:
 
     def _on_tool(self, update: rxo.ToolInputDelta | rxo.ToolInput) -> None:
         if isinstance(update, rxo.ToolInput):
-            shown = json.dumps(update.input, ensure_ascii=False)
-            line = f"[tool call] {update.name} {shown}"
-            self._write(f"\r{_CLEAR_LINE}{self._style(_CYAN, line)}" if self._ansi else f" {shown}")
+            if self._ansi:
+                self._draw_tool(update.input, done=True)
+            else:
+                self._write(" " + json.dumps(update.input, ensure_ascii=False))
         elif self._ansi:
-            shown = json.dumps(update.partial, ensure_ascii=False)
-            width = shutil.get_terminal_size().columns - 1
-            line = f"[tool call] {update.name} {shown}"[:width]
-            self._write(f"\r{_CLEAR_LINE}{self._style(_CYAN, line)}")
+            self._draw_tool(update.partial, done=False)
+
+    def _draw_tool(self, tool_input: Any, *, done: bool) -> None:
+        """Redraw the tool call's frame in place: back to its first row, then every row."""
+        size = shutil.get_terminal_size()
+        width, height = max(size.columns - 1, 10), max(size.lines - 2, 3)
+        tree = json.dumps(tool_input, indent=2, ensure_ascii=False).splitlines()
+        rows = [f"[tool call] {self._tool_name}", *("  " + line for line in tree)]
+        if len(rows) > height:  # never taller than the screen: the tail is where it grows
+            rows = [rows[0], "  …", *rows[len(rows) - height + 2 :]]
+        up = f"\x1b[{self._frame_rows}F" if self._frame_rows else "\r"
+        body = f"{_CLEAR_LINE}\n".join(self._style(_CYAN, row[:width]) for row in rows)
+        cursor = _SHOW_CURSOR if done else _HIDE_CURSOR
+        self._write(f"{_FRAME_BEGIN}{cursor}{up}{body}{_CLEAR_LINE}{_CLEAR_BELOW}{_FRAME_END}")
+        self._frame_rows = len(rows) - 1
 
     def _on_metrics(self, metrics: rxo.StreamMetrics) -> None:
         self._metrics = metrics
+
+    def close(self) -> None:
+        """End the current line and show the cursor again (after a failure or Ctrl-C too)."""
+        if self._ansi:
+            self._out.write(_SHOW_CURSOR)
+        if self._line_open:
+            self._write("\n")
+        self._out.flush()
 
     def summary(self) -> str:
         """Time to first token, speed and tokens of the stream shown."""
