@@ -213,8 +213,19 @@ def _positive(text: str) -> float:
     return value
 
 
-def _one_line(exc: BaseException) -> str:
+def _exit_code(exc: Exception) -> int:
+    """The documented exit code for a failure (see `EXIT_CODES`)."""
+    if isinstance(exc, CommandError):
+        return exc.exit_code
+    if isinstance(exc, APIError):
+        return 1
+    return 3 if isinstance(exc, OSError) else 4
+
+
+def _one_line(exc: Exception) -> str:
     """The error class and message on one line, with the request id when known."""
+    if isinstance(exc, CommandError):
+        return str(exc)
     if isinstance(exc, OSError) and exc.strerror:
         message = exc.strerror + (f": {exc.filename}" if exc.filename else "")
     else:
@@ -256,18 +267,12 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"rxstream {args.command}: interrupted: the connection was closed\n")
         return 130
-    except CommandError as exc:
-        code, failure = exc.exit_code, str(exc)
-    except APIError as exc:
-        code, failure = 1, _one_line(exc)
-    except OSError as exc:
-        code, failure = 3, _one_line(exc)
     except Exception as exc:
-        code, failure = 4, _one_line(exc)
+        code, failure = _exit_code(exc), _one_line(exc)
+        if args.debug:
+            traceback.print_exception(exc)
     else:
         return code
-    if args.debug:
-        traceback.print_exc()
     sys.stderr.write(f"rxstream {args.command}: error: {failure}\n")
     return code
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def test_demo_streams_a_conversation_with_thinking_and_a_tool_call_then_exits_0(
     assert process.returncode == 0, err
     assert "[thinking]" in out
     assert '[tool call] get_weather {"location": "Paris"' in out
-    assert "get_weather returned" in out
+    assert 'get_weather returned {"location": "Paris", "temperature_c": 14' in out  # JSON
     assert out.count("time to first token") == 2  # one line per turn
     assert "\x1b[" not in out  # not a terminal: plain text
 
@@ -61,7 +62,8 @@ def test_record_then_replay_renders_the_recorded_reply(
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     recording = tmp_path / "haiku.sse"
     assert main(["record", str(recording), "--live", "--prompt", "Write a haiku about rivers"]) == 0
-    assert recording.read_bytes().startswith(b"event: message_start\n")
+    # The bytes as received, each event after the SSE comment that gives its arrival time.
+    assert re.match(rb": rxstream-at \d+\.\d{4}\nevent: message_start\n", recording.read_bytes())
     capsys.readouterr()
     assert main(["replay", str(recording), "--plain"]) == 0
     shown = capsys.readouterr().out
