@@ -6,7 +6,7 @@ state, so building them costs O(1) per event however long the message grows.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from rxstream._accumulate import MessageAccumulator
 from rxstream._blocks import TextState, ThinkingState, ToolState
@@ -21,6 +21,7 @@ from rxstream._types import (
     MessageStartEvent,
     MessageStreamEvent,
     PingEvent,
+    documented_alias,
 )
 from rxstream._unknown import UnknownEvent
 
@@ -160,7 +161,7 @@ class ParsedMessageStopEvent(_Event):
         self.message = message
 
 
-StreamEvent: TypeAlias = (
+_SDKEvent: TypeAlias = (
     MessageStartEvent
     | MessageDeltaEvent
     | ParsedMessageStopEvent
@@ -174,7 +175,13 @@ StreamEvent: TypeAlias = (
     | InputJsonEvent
     | UnknownEvent
 )
-"""What iterating a `MessageStream` yields: the SDK's event sequence (no `ping`)."""
+if TYPE_CHECKING:
+    StreamEvent: TypeAlias = _SDKEvent
+else:
+    StreamEvent = documented_alias(
+        "What iterating a `MessageStream` yields: the SDK's event sequence (no `ping`).",
+        _SDKEvent.__args__,
+    )
 
 
 LogEntry: TypeAlias = StreamEvent | int

@@ -92,7 +92,7 @@ class Counter:
 
 def iter_events_count(chunks: list[bytes]) -> int:
     n = 0
-    for _ in rxstream.iter_events(chunks):
+    for _ in rxstream.sse.iter_events(chunks):
         n += 1
     return n
 

@@ -96,7 +96,7 @@ def test_floor_split_and_decode(
 
 
 def rxstream_events(chunks: list[bytes]) -> int:
-    return count(rxstream.iter_events(chunks))
+    return count(rxstream.sse.iter_events(chunks))
 
 
 def test_rxstream_iter_events(

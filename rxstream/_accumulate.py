@@ -8,7 +8,7 @@ up to those marks, once, on first access.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 import msgspec
 
@@ -32,6 +32,7 @@ from ._types import (
     TextDelta,
     ThinkingDelta,
     Usage,
+    documented_alias,
 )
 
 __all__ = [
@@ -139,8 +140,13 @@ class SnapshotEvent:
         return f"SnapshotEvent({self.snapshot!r})"
 
 
-StreamItem: TypeAlias = MessageStreamEvent | SnapshotEvent
-"""What operators consume: the wire events, and a `SnapshotEvent` for late joiners."""
+_ITEM_DOC = """What every source emits and every operator consumes: the stream's events
+(`MessageStreamEvent`), and, first for a subscriber that joined a `SharedStream` late, a
+`SnapshotEvent` with the message so far."""
+if TYPE_CHECKING:
+    StreamItem: TypeAlias = MessageStreamEvent | SnapshotEvent
+else:
+    StreamItem = documented_alias(_ITEM_DOC, (*MessageStreamEvent.__args__, SnapshotEvent))
 
 
 def _bad(event: StreamItem, why: str) -> StreamDecodeError:

@@ -6,7 +6,7 @@ narrows a union for type checkers as it does with the official SDK's models.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, Union
 
 import msgspec
 
@@ -56,9 +56,25 @@ __all__ = [
     "WebSearchToolResultBlock",
 ]
 
-StopReason: TypeAlias = str
-"""`end_turn`, `max_tokens`, `stop_sequence`, `tool_use`, `pause_turn`, `refusal`,
-`model_context_window_exceeded`; kept as `str` so a new reason never breaks a stream."""
+
+def documented_alias(doc: str, members: tuple[Any, ...]) -> Any:
+    """A union of `members` with its own docstring, for the public aliases at runtime.
+
+    `X | Y` (types.UnionType) cannot carry a docstring; a `typing.Union` can, and works the
+    same with `isinstance` and msgspec. Type checkers see the plain alias instead.
+    """
+    alias: Any = Union[members] if len(members) > 1 else Annotated[members[0], "alias"]  # noqa: UP007
+    alias.__doc__ = doc
+    return alias
+
+
+_STOP_REASON_DOC = """The reason a message stopped: `end_turn`, `max_tokens`, `stop_sequence`,
+`tool_use`, `pause_turn`, `refusal`, `model_context_window_exceeded`; kept as `str` so a new
+reason never breaks a stream."""
+if TYPE_CHECKING:
+    StopReason: TypeAlias = str
+else:
+    StopReason = documented_alias(_STOP_REASON_DOC, (str,))
 
 
 class _Wire(msgspec.Struct, frozen=True, omit_defaults=True, tag_field="type"):
@@ -310,9 +326,21 @@ if TYPE_CHECKING:
     ContentBlock: TypeAlias = _KnownBlock | UnknownBlock
     Delta: TypeAlias = _KnownDelta | UnknownDelta
 else:
-    Citation = _KnownCitation
-    ContentBlock = _KnownBlock
-    Delta = _KnownDelta
+    Citation = documented_alias(
+        "A citation of a text block: a location in a document, a web page or a search result "
+        "(`UnknownCitation` for a type this version does not know).",
+        _KnownCitation.__args__,
+    )
+    ContentBlock = documented_alias(
+        "A block of a message's content: text, thinking, a tool call, a server tool's result "
+        "(`UnknownBlock` for a type this version does not know).",
+        _KnownBlock.__args__,
+    )
+    Delta = documented_alias(
+        "What a `content_block_delta` adds to its block: text, tool input JSON, thinking, a "
+        "signature, a citation (`UnknownDelta` for a type this version does not know).",
+        _KnownDelta.__args__,
+    )
 
 # --- message ---------------------------------------------------------------------------
 
@@ -460,5 +488,10 @@ _KnownEvent: TypeAlias = (
     | ErrorEvent
 )
 
-MessageStreamEvent: TypeAlias = _KnownEvent | UnknownEvent
-"""Every event of the stream, `ping` and `error` included; unknown types as `UnknownEvent`."""
+_EVENT_DOC = """Every event of the stream, `ping` and `error` included; unknown types as
+`UnknownEvent`. Match on the class (`case ContentBlockDeltaEvent(delta=TextDelta(text=t))`)
+or on `event.type`."""
+if TYPE_CHECKING:
+    MessageStreamEvent: TypeAlias = _KnownEvent | UnknownEvent
+else:
+    MessageStreamEvent = documented_alias(_EVENT_DOC, (*_KnownEvent.__args__, UnknownEvent))

@@ -23,19 +23,14 @@ from streams import (
 )
 
 import rxstream
-from rxstream import (
-    MessageAccumulator,
-    MessageSnapshot,
-    SnapshotEvent,
-    StreamDecodeError,
-    ToolUseBlock,
-    UnknownBlock,
-)
+from rxstream import MessageSnapshot, SnapshotEvent, StreamDecodeError, ToolUseBlock
+from rxstream.accumulate import MessageAccumulator
+from rxstream.types import UnknownBlock
 
 
 def typed(events: list[dict[str, Any]]) -> list[rxstream.MessageStreamEvent]:
     """The wire events, decoded by rxstream."""
-    return list(rxstream.iter_events([sse(events)]))
+    return list(rxstream.sse.iter_events([sse(events)]))
 
 
 def accumulate(events: list[dict[str, Any]]) -> MessageAccumulator:

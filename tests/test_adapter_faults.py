@@ -205,7 +205,7 @@ def test_a_dropped_connection_raises_api_connection_error_with_the_partial_messa
     [
         ("overloaded_error", rxstream.OverloadedError, 529),
         ("rate_limit_error", rxstream.RateLimitError, 429),
-        ("api_error", rxstream.InternalServerError, 500),
+        ("api_error", rxstream.errors.InternalServerError, 500),
     ],
 )
 def test_an_in_stream_error_event_raises_its_own_class(

@@ -266,7 +266,7 @@ async def test_create_keeps_unknown_content_blocks(connect: Callable[..., Harnes
     block = {"type": "hologram", "frames": 3}
     api = connect(Server(ok_json({**MESSAGE, "content": [block]})))
     message = await api.create()
-    assert isinstance(message.content[0], rxstream.UnknownBlock)
+    assert isinstance(message.content[0], rxstream.types.UnknownBlock)
     assert message.content[0].data == block
 
 
@@ -356,7 +356,7 @@ async def test_messages_stream_raises_the_http_error_on_enter(
     connect: Callable[..., Harness],
 ) -> None:
     body = {"type": "error", "error": {"type": "not_found_error", "message": "no model"}}
-    with pytest.raises(rxstream.NotFoundError, match="no model"):
+    with pytest.raises(rxstream.errors.NotFoundError, match="no model"):
         await connect(Server(status(404, body))).final_text()
 
 
@@ -430,7 +430,7 @@ async def test_default_retries_are_two_with_growing_backoff(
 ) -> None:
     server = Server(status(500))
     api = connect(server)
-    with pytest.raises(rxstream.InternalServerError):
+    with pytest.raises(rxstream.errors.InternalServerError):
         await api.create()
     assert len(server.requests) == 3
     assert 0.375 <= api.sleeps[0] <= 0.5
@@ -449,7 +449,7 @@ async def test_x_should_retry_false_stops_retries(connect: Callable[..., Harness
 async def test_a_client_error_is_not_retried(connect: Callable[..., Harness]) -> None:
     body = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}
     server = Server(status(400, body, request_id="req_400"), ok_json())
-    with pytest.raises(rxstream.BadRequestError) as info:
+    with pytest.raises(rxstream.errors.BadRequestError) as info:
         await connect(server).create()
     assert len(server.requests) == 1
     assert info.value.error_type == "invalid_request_error"

@@ -222,7 +222,7 @@ def test_wire_structs_from_a_previous_message_serialize_as_api_content() -> None
     content = (
         rxstream.TextBlock(text="It is sunny."),
         rxstream.ToolUseBlock(id="toolu_1", name="get_weather", input={"city": "Paris"}),
-        rxstream.UnknownBlock("future_block", b'{"type":"future_block","n":1}'),
+        rxstream.types.UnknownBlock("future_block", b'{"type":"future_block","n":1}'),
     )
     messages = [*PARAMS["messages"], {"role": "assistant", "content": content}]
     body = body_of(build_request(keyed(), {**PARAMS, "messages": messages}, stream=False))
@@ -420,17 +420,17 @@ ERROR_BODY = (
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (400, rxstream.BadRequestError),
-        (401, rxstream.AuthenticationError),
-        (402, rxstream.BillingError),
-        (403, rxstream.PermissionDeniedError),
-        (404, rxstream.NotFoundError),
-        (409, rxstream.ConflictError),
-        (413, rxstream.RequestTooLargeError),
-        (422, rxstream.UnprocessableEntityError),
+        (400, rxstream.errors.BadRequestError),
+        (401, rxstream.errors.AuthenticationError),
+        (402, rxstream.errors.BillingError),
+        (403, rxstream.errors.PermissionDeniedError),
+        (404, rxstream.errors.NotFoundError),
+        (409, rxstream.errors.ConflictError),
+        (413, rxstream.errors.RequestTooLargeError),
+        (422, rxstream.errors.UnprocessableEntityError),
         (429, rxstream.RateLimitError),
-        (500, rxstream.InternalServerError),
-        (503, rxstream.InternalServerError),
+        (500, rxstream.errors.InternalServerError),
+        (503, rxstream.errors.InternalServerError),
         (529, rxstream.OverloadedError),
         (418, rxstream.APIStatusError),
     ],
@@ -457,7 +457,7 @@ def test_the_body_request_id_is_used_when_the_header_is_missing() -> None:
 
 def test_a_text_error_body_is_kept_as_text() -> None:
     error = error_from_response(502, {}, b"  <html>Bad Gateway</html>\n")
-    assert type(error) is rxstream.InternalServerError
+    assert type(error) is rxstream.errors.InternalServerError
     assert error.body == "<html>Bad Gateway</html>"
     assert error.error_type is None
     assert str(error) == "Error code: 502 - <html>Bad Gateway</html>"
@@ -515,7 +515,7 @@ def test_decode_message_keeps_unknown_blocks_raw() -> None:
     unknown = {"type": "hologram", "frames": 3}
     body = json.dumps({**MESSAGE, "content": [unknown, *MESSAGE["content"]]}).encode()
     message = decode_message(body)
-    assert isinstance(message.content[0], rxstream.UnknownBlock)
+    assert isinstance(message.content[0], rxstream.types.UnknownBlock)
     assert message.content[0].data == unknown
     assert message.content[1] == rxstream.TextBlock(text="Hi")
 

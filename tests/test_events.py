@@ -14,54 +14,52 @@ import pytest
 
 import rxstream
 from rxstream import (
+    ContentBlockDeltaEvent,
+    ContentBlockStartEvent,
+    ContentBlockStopEvent,
+    InputJSONDelta,
+    Message,
+    MessageDeltaEvent,
+    MessageStartEvent,
+    MessageStopEvent,
+    StreamDecodeError,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    ToolUseBlock,
+    Usage,
+    encode,
+)
+from rxstream.sse import ServerSentEvent, aiter_events, aiter_sse, iter_events, iter_sse
+from rxstream.types import (
     BashCodeExecutionToolResultBlock,
     CharLocationCitation,
     CitationsDelta,
     CodeExecutionToolResultBlock,
     Container,
     ContainerUploadBlock,
-    ContentBlockDeltaEvent,
     ContentBlockLocationCitation,
-    ContentBlockStartEvent,
-    ContentBlockStopEvent,
     ErrorDetail,
     ErrorEvent,
-    InputJSONDelta,
-    Message,
     MessageDelta,
-    MessageDeltaEvent,
     MessageDeltaUsage,
-    MessageStartEvent,
-    MessageStopEvent,
     PageLocationCitation,
     PingEvent,
     RedactedThinkingBlock,
     SearchResultLocationCitation,
-    ServerSentEvent,
     ServerToolUseBlock,
     SignatureDelta,
-    StreamDecodeError,
-    TextBlock,
-    TextDelta,
     TextEditorCodeExecutionToolResultBlock,
-    ThinkingBlock,
-    ThinkingDelta,
     ToolSearchToolResultBlock,
-    ToolUseBlock,
     UnknownBlock,
     UnknownCitation,
     UnknownDelta,
     UnknownEvent,
     UnknownValue,
-    Usage,
     WebFetchToolResultBlock,
     WebSearchResultLocationCitation,
     WebSearchToolResultBlock,
-    aiter_events,
-    aiter_sse,
-    encode,
-    iter_events,
-    iter_sse,
 )
 
 # --- the wire: one example of every event, block, delta and citation type ---------------
@@ -593,7 +591,7 @@ def test_events_whose_json_lacks_a_type_are_typed_by_their_event_name() -> None:
 
 def test_decode_event_types_one_raw_event() -> None:
     raw = (b"content_block_stop", b'{"type":"content_block_stop","index":2}', 1, 0, "", None)
-    assert rxstream.decode_event(raw) == ContentBlockStopEvent(index=2)
+    assert rxstream.sse.decode_event(raw) == ContentBlockStopEvent(index=2)
 
 
 # --- unknown types ---------------------------------------------------------------------

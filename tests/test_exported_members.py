@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import enum
 import importlib
 import types
 
 import pytest
 
-MODULES = ["rxstream", "rxstream.operators", "rxstream.adapters"]
+MODULES = [
+    "rxstream",
+    "rxstream.accumulate",
+    "rxstream.adapters",
+    "rxstream.errors",
+    "rxstream.operators",
+    "rxstream.sse",
+    "rxstream.types",
+]
+# Where the classes are defined: each public one must be exported by some public module.
+DEFINING_MODULES = [
+    "rxstream._accumulate",
+    "rxstream._errors",
+    "rxstream._types",
+    "rxstream._unknown",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -28,6 +44,41 @@ def test_every_exported_name_has_a_docstring(name: str) -> None:
         value = getattr(module, attr)
         if callable(value) and not isinstance(value, type(int | str)):
             assert (value.__doc__ or "").strip(), f"{name}.{attr} has no docstring"
+
+
+def test_the_top_level_is_the_everyday_surface() -> None:
+    import rxstream
+
+    assert len(rxstream.__all__) <= 40
+    assert len(rxstream.__doc__ or "") > 1000  # the package docstring is a quickstart
+    assert "shared.connect()" in (rxstream.__doc__ or "")
+
+
+def test_every_public_class_is_exported_by_a_public_module() -> None:
+    exported = {
+        id(getattr(module, attr))
+        for module in map(importlib.import_module, MODULES)
+        for attr in module.__all__
+    }
+    for name in DEFINING_MODULES:
+        module = importlib.import_module(name)
+        for attr, value in vars(module).items():
+            if isinstance(value, type) and value.__module__ == name and not attr.startswith("_"):
+                assert id(value) in exported, f"{name}.{attr} is in no public module"
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_public_alias_has_its_own_docstring(name: str) -> None:
+    module = importlib.import_module(name)
+    for attr in module.__all__:
+        value = getattr(module, attr)
+        if isinstance(value, type) or (callable(value) and hasattr(value, "__code__")):
+            continue  # classes and functions: the test above
+        if isinstance(value, (int, str, bytes, float, enum.Enum)):
+            continue  # constants
+        doc = getattr(value, "__doc__", None) or ""
+        assert doc.strip(), f"{name}.{attr} has no docstring"
+        assert doc != type(value).__doc__, f"{name}.{attr} has only its type's docstring"
 
 
 def test_no_top_level_adapters_package_is_importable_from_site_packages() -> None:

@@ -138,7 +138,7 @@ def test_a_late_joiner_gets_a_snapshot_then_every_following_event(k: int) -> Non
     snapshot_event, *following = late.items
     assert isinstance(snapshot_event, SnapshotEvent)
     assert following == first.items[k + 1 :]
-    replay = rxstream.MessageAccumulator()
+    replay = rxstream.accumulate.MessageAccumulator()
     for event in first.items[: k + 1]:
         replay.feed(event)
     assert rxstream.encode(snapshot_event.snapshot.to_message()) == rxstream.encode(

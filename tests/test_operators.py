@@ -36,7 +36,7 @@ def at(k: int) -> int:
 
 
 def typed(events: list[dict[str, Any]]) -> list[rxstream.MessageStreamEvent]:
-    return list(rxstream.iter_events([sse(events)]))
+    return list(rxstream.sse.iter_events([sse(events)]))
 
 
 def hot(scheduler: TestScheduler, events: list[Any], *, end: str = "completed") -> Observable[Any]:
@@ -70,10 +70,10 @@ def notification(recorded: Recorded[Any]) -> Notification[Any]:
     return recorded.value
 
 
-def citation_of(event: rxstream.MessageStreamEvent) -> rxstream.Citation:
+def citation_of(event: rxstream.MessageStreamEvent) -> rxstream.types.Citation:
     """The citation a `citations_delta` event carries."""
     assert isinstance(event, rxstream.ContentBlockDeltaEvent)
-    assert isinstance(event.delta, rxstream.CitationsDelta)
+    assert isinstance(event.delta, rxstream.types.CitationsDelta)
     return event.delta.citation
 
 
@@ -197,7 +197,7 @@ def test_snapshots_emits_one_immutable_snapshot_per_event_that_changes_the_messa
     for count, snapshot in zip(
         (k + 1 for k, e in enumerate(EVENTS) if e["type"] != "ping"), snapshots, strict=True
     ):
-        replay = rxstream.MessageAccumulator()
+        replay = rxstream.accumulate.MessageAccumulator()
         for event in typed(EVENTS[:count]):
             replay.feed(event)
         assert rxstream.encode(snapshot.to_message()) == rxstream.encode(replay.message())
@@ -222,7 +222,7 @@ def test_final_message_errors_with_the_partial_message_when_message_stop_never_c
         assert error.partial_message.content[-1] == rxstream.TextBlock(
             text="wörld 🌍",
             citations=(
-                msgspec.convert(CITATIONS["web_search_result_location"], rxstream.Citation),
+                msgspec.convert(CITATIONS["web_search_result_location"], rxstream.types.Citation),
             ),
         )
         return True

@@ -27,24 +27,26 @@ from rxstream import (
     APIStatusError,
     APITimeoutError,
     AsyncClient,
+    Client,
+    IncompleteStreamError,
+    Message,
+    MessageStreamEvent,
+    OverloadedError,
+    RateLimitError,
+)
+from rxstream._client_core import DEFAULT_LIMITS, DEFAULT_TIMEOUT
+from rxstream.accumulate import MessageAccumulator
+from rxstream.adapters import AsyncMessageStream, MessageStream
+from rxstream.emulator import Emulator, RequestRecord
+from rxstream.errors import (
     AuthenticationError,
     BadRequestError,
     BillingError,
-    Client,
-    IncompleteStreamError,
     InternalServerError,
-    Message,
-    MessageAccumulator,
-    MessageStreamEvent,
     NotFoundError,
-    OverloadedError,
     PermissionDeniedError,
-    RateLimitError,
     RequestTooLargeError,
 )
-from rxstream._client_core import DEFAULT_LIMITS, DEFAULT_TIMEOUT
-from rxstream.adapters import AsyncMessageStream, MessageStream
-from rxstream.emulator import Emulator, RequestRecord
 
 KEY = "sk-ant-reliability-faults"
 PARAMS: dict[str, Any] = {

@@ -30,17 +30,16 @@ from rxstream import (
     Client,
     IncompleteStreamError,
     Message,
-    SSEDecoder,
     StreamDecodeError,
     TextBlock,
     ToolUseBlock,
-    UnknownEvent,
     from_sse,
-    iter_events,
 )
 from rxstream import operators as rxo
 from rxstream._partial_json import JSONSyntaxError, PartialJSONParser
 from rxstream._sse import DEFAULT_MAX_EVENT_SIZE
+from rxstream.sse import SSEDecoder, iter_events
+from rxstream.types import UnknownEvent
 
 KEY = "sk-ant-reliability-hostile"
 PARAMS: dict[str, Any] = {

@@ -20,9 +20,7 @@ from rxstream import (
     APIConnectionError,
     APIError,
     AsyncClient,
-    AuthenticationError,
     Client,
-    CredentialsError,
     OverloadedError,
     RateLimitError,
     SharedStream,
@@ -30,6 +28,7 @@ from rxstream import (
 from rxstream._cli import main
 from rxstream._client_core import ClientOptions, request_for_call
 from rxstream.emulator import Emulator, serve
+from rxstream.errors import AuthenticationError, CredentialsError
 
 SECRET = "sk-ant-api03-RELIABILITY-9f8e7d6c5b4a-SECRET-tail-Q1w2E3r4"
 OTHER_SECRET = "sk-ant-api03-WRONG-KEY-0a1b2c3d4e5f-tail-Z9x8C7v6"

@@ -19,19 +19,21 @@ import rxstream
 from rxstream import (
     APIConnectionError,
     APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    BillingError,
     IncompleteStreamError,
-    InternalServerError,
-    NotFoundError,
     OverloadedError,
-    PermissionDeniedError,
     RateLimitError,
-    RequestTooLargeError,
     StreamDecodeError,
 )
 from rxstream import operators as rxo
+from rxstream.errors import (
+    AuthenticationError,
+    BadRequestError,
+    BillingError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RequestTooLargeError,
+)
 
 STREAM = Stream([Text("Bonjour, ça va ? 👋", chunk=3), ToolUse({"q": "Zürich"}, fragment=4)])
 DATA = STREAM.sse()

@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from rxstream import ServerSentEvent, SSEDecoder, StreamDecodeError, iter_sse
+from rxstream import StreamDecodeError
 from rxstream._sse import DEFAULT_MAX_EVENT_SIZE
+from rxstream.sse import ServerSentEvent, SSEDecoder, iter_sse
 
 
 def chunked(data: bytes, size: int | None) -> list[bytes]:

@@ -11,7 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rxstream import APIError, SSEDecoder, TextDelta, iter_events, iter_sse
+from rxstream import APIError, TextDelta
+from rxstream.sse import SSEDecoder, iter_events, iter_sse
 
 MODEST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

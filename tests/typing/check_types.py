@@ -30,7 +30,7 @@ def narrowing_on_type(event: rxstream.MessageStreamEvent) -> None:
         assert_type(event.usage.output_tokens, int)
         assert_type(event.delta.stop_reason, str | None)
     elif event.type == "unknown":
-        assert_type(event, rxstream.UnknownEvent)
+        assert_type(event, rxstream.types.UnknownEvent)
         assert_type(event.raw, bytes)
 
 
@@ -60,7 +60,7 @@ def operators_keep_their_types(source: reactivex.Observable[rxstream.MessageStre
 
 def sources_are_typed(chunks: list[bytes]) -> None:
     assert_type(rxstream.from_sse(chunks), reactivex.Observable[rxstream.MessageStreamEvent])
-    assert_type(list(rxstream.iter_events(chunks)), list[rxstream.MessageStreamEvent])
+    assert_type(list(rxstream.sse.iter_events(chunks)), list[rxstream.MessageStreamEvent])
     shared = rxstream.SharedStream(rxstream.from_sse(chunks))
     assert_type(shared.pipe(rxo.final_text()), reactivex.Observable[str])
 
