@@ -207,3 +207,9 @@ def test_the_exit_codes_are_documented_in_the_help() -> None:
     shown = _parser().format_help()
     for code, meaning in EXIT_CODES.items():
         assert f"{code:<4} {meaning}" in shown
+
+
+def test_the_readme_documents_every_exit_code() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for code in EXIT_CODES:
+        assert f"\n| {code} | " in readme
