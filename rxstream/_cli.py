@@ -33,6 +33,16 @@ _HAIKU_PROMPT = "Write a haiku about streams."
 _EPILOG = "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES.items())
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows `(default: X)` where there is a value to show: not for flags (off unless
+    given), nor for options whose help says what leaving them out means."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
     """Reports a usage error in one line (the subcommand's `--help` has the rest)."""
 
@@ -117,19 +127,19 @@ def _add_emulator(commands: Any) -> None:
     p = commands.add_parser(
         "emulator",
         help="serve the Messages API emulator on loopback until Ctrl-C",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_Help,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
     p.add_argument("--ttft", type=float, default=0.0, help="time to first token, seconds")
-    p.add_argument("--tps", type=float, default=None, help="tokens per second")
+    p.add_argument("--tps", type=float, default=None, help="tokens per second (default: no limit)")
     p.set_defaults(run=emulator)
 
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    defaults = argparse.ArgumentDefaultsHelpFormatter
+    defaults = _Help
     parser = _Parser(
         prog="rxstream",
         description="Stream Claude responses: a live demo, recordings, a local API emulator.",
@@ -139,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rxstream {__version__}")
     debug = _Parser(add_help=False)
     debug.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show a failure's traceback"
     )
     parser.add_argument("--debug", action="store_true", help="show a failure's traceback")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -182,11 +192,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--prompt",
         default=None,
-        help=f"the question asked (None: {_HAIKU_PROMPT!r}, with --demo the demo's question)",
+        help=f"the question asked (default: {_HAIKU_PROMPT!r}; with --demo, the demo's)",
     )
     p.add_argument("--model", default=DEMO_MODEL, help="the model asked")
     p.add_argument("--max-tokens", type=int, default=1024, help="the reply's token limit")
-    p.add_argument("--system", default=None, help="a system prompt")
+    p.add_argument("--system", default=None, help="a system prompt (default: none)")
     p.add_argument("--tools", action="store_true", help="offer the demo's weather tool")
     p.add_argument(
         "--thinking",
@@ -195,7 +205,7 @@ def _parser() -> argparse.ArgumentParser:
         const=1024,
         default=None,
         metavar="BUDGET",
-        help="enable extended thinking with this token budget (1024 if no value is given)",
+        help="extended thinking with this token budget (1024 if no value is given; default: off)",
     )
     p.set_defaults(run=record)
 

@@ -199,7 +199,9 @@ def test_every_option_and_argument_has_help_showing_its_default() -> None:
             if isinstance(action, argparse._HelpAction):
                 continue
             assert action.help, f"{name} {action.dest} has no help"
-            if action.option_strings and action.default not in (argparse.SUPPRESS, False):
+            if action.default is None and action.option_strings:
+                assert "default: " in action.help, f"{name} {action.dest}: what is the default?"
+            elif action.option_strings and action.default not in (argparse.SUPPRESS, False):
                 assert f"(default: {action.default})" in " ".join(shown.split()), (name, action)
 
 
