@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 import rxstream
 from rxstream._cli import EXIT_CODES, _parser, main
+from rxstream.emulator import serve
 
 _ERROR_EVENT = (
     b"event: message_start\n"
@@ -215,3 +217,17 @@ def test_the_readme_documents_every_exit_code() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for code in EXIT_CODES:
         assert f"\n| {code} | " in readme
+
+
+def test_a_rejected_key_names_the_status_error_and_its_request_id(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve(api_key="the-right-key") as emulator:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "a-wrong-key")
+        code, err = _run(capsys, "demo", "--live", "--plain")
+    assert code == 1
+    assert re.fullmatch(
+        r"rxstream demo: error: AuthenticationError: .+ \(request id req_\w+\)\n", err
+    ), err
+    assert "a-wrong-key" not in err
