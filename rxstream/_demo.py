@@ -16,7 +16,18 @@ from ._fanout import SharedStream
 from ._terminal import LiveView
 from ._types import Message, MessageStreamEvent, ToolUseBlock
 
-__all__ = ["DEMO_MODEL", "DEMO_PROMPT", "CommandError", "demo", "demo_request", "endpoint"]
+__all__ = [
+    "DEMO_MODEL",
+    "DEMO_PROMPT",
+    "EMULATOR_PACING",
+    "WEATHER_TOOL",
+    "CommandError",
+    "demo",
+    "demo_request",
+    "endpoint",
+    "turn",
+    "weather",
+]
 
 DEMO_MODEL = "claude-sonnet-4-5"
 DEMO_PROMPT = "What's the weather in Paris right now? Should I take an umbrella?"
