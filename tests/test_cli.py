@@ -85,3 +85,18 @@ def test_record_then_replay_renders_the_recorded_reply(
     shown = capsys.readouterr().out
     assert "time to first token" in shown
     assert len(shown.strip().splitlines()[0]) > 10  # the haiku's first line
+
+
+def test_ctrl_c_while_the_command_is_still_importing_is_one_line(tmp_path: Path) -> None:
+    # An empty bytecode cache makes Python compile every module again: the imports take about
+    # a second, and the signal lands among them (after the launcher started, ~0.1 s).
+    env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+    env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
+    script = Path(sys.executable).parent / "rxstream"
+    process = subprocess.Popen(
+        [str(script), "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    time.sleep(0.6)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert (process.returncode, out, err) == (130, "", "rxstream: interrupted\n")
