@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ._demo import DEMO_MODEL, DEMO_PROMPT, EMULATOR_PACING, CommandError, demo_request, endpoint
+from ._demo import (
+    DEMO_MODEL,
+    DEMO_PROMPT,
+    EMULATOR_PACING,
+    WEATHER_TOOL,
+    CommandError,
+    demo_request,
+    endpoint,
+)
 from ._errors import APIConnectionError, APIError
 
 __all__ = ["EXIT_CODES", "main"]
@@ -30,6 +38,7 @@ EXIT_CODES = {
     130: "interrupted (Ctrl-C): the connection was closed",
 }
 _HAIKU_PROMPT = "Write a haiku about streams."
+_MAX_TOKENS = 2048
 _EPILOG = "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES.items())
 
 
@@ -65,9 +74,7 @@ def replay(args: argparse.Namespace) -> int:
     from ._terminal import LiveView
 
     pieces = read_timed(Path(args.file).read_bytes())
-    speed = None if args.instant else args.speed
-
-    playback = Playback(pieces, speed=speed)
+    playback = Playback(pieces, speed=None if args.instant else args.speed)
     ansi = sys.stdout.isatty() and not args.plain
     turn(from_sse(playback.chunks), LiveView(sys.stdout, ansi=ansi, clock=playback.clock))
     return 0
@@ -84,18 +91,19 @@ def record(args: argparse.Namespace) -> int:
     if not output.parent.is_dir():  # before the request is sent
         raise FileNotFoundError(errno.ENOENT, "No such directory", str(output.parent))
     if args.demo:
+        if args.tools or args.thinking or args.max_tokens is not None:
+            raise CommandError("--demo sets the tools, thinking and max tokens itself", 2)
         params = demo_request(args.prompt or DEMO_PROMPT, args.model)
     else:
         params = {
             "model": args.model,
-            "max_tokens": args.max_tokens,
+            "max_tokens": args.max_tokens or _MAX_TOKENS,
             "messages": [{"role": "user", "content": args.prompt or _HAIKU_PROMPT}],
         }
         if args.tools:
-            params["tools"] = demo_request("", args.model)["tools"]
+            params["tools"] = [WEATHER_TOOL]
         if args.thinking:
             params["thinking"] = {"type": "enabled", "budget_tokens": args.thinking}
-            params["max_tokens"] = max(args.max_tokens, args.thinking + 1)
     if args.system:
         params["system"] = args.system
     with (
@@ -103,7 +111,7 @@ def record(args: argparse.Namespace) -> int:
         Client(base_url=base_url, api_key=api_key) as client,
         output.open("wb") as f,
     ):
-        if args.demo and not args.live:
+        if not args.live:  # the emulator writes at a model's pace: the times mean something
             params["extra_headers"] = EMULATOR_PACING
         try:
             start = time.perf_counter()
@@ -195,7 +203,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the question asked (default: {_HAIKU_PROMPT!r}; with --demo, the demo's)",
     )
     p.add_argument("--model", default=DEMO_MODEL, help="the model asked")
-    p.add_argument("--max-tokens", type=int, default=1024, help="the reply's token limit")
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        default=None,
+        help=f"the reply's token limit (default: {_MAX_TOKENS}, more than the thinking budget)",
+    )
     p.add_argument("--system", default=None, help="a system prompt (default: none)")
     p.add_argument("--tools", action="store_true", help="offer the demo's weather tool")
     p.add_argument(

@@ -100,3 +100,28 @@ def test_ctrl_c_while_the_command_is_still_importing_is_one_line(tmp_path: Path)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert (process.returncode, out, err) == (130, "", "rxstream: interrupted\n")
+
+
+def test_record_asks_for_tools_thinking_and_a_system_prompt(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    recording = tmp_path / "oslo.sse"
+    argv = ["record", str(recording), "--live", "--tools", "--thinking", "--system", "Be brief"]
+    assert main([*argv, "--prompt", "What's the weather in Oslo?"]) == 0
+    data = recording.read_bytes()
+    assert b'"content_block":{"type":"thinking"' in data
+    assert b'"name":"get_weather"' in data
+    assert b'"stop_reason":"tool_use"' in data
+
+
+def test_record_demo_records_the_demos_request_at_its_pace(tmp_path: Path) -> None:
+    recording = tmp_path / "demo.sse"
+    assert main(["record", "--demo", str(recording)]) == 0
+    data = recording.read_bytes()
+    assert b'"name":"get_weather"' in data
+    assert b'"content_block":{"type":"thinking"' in data
+    times = [float(t) for t in re.findall(rb"^: rxstream-at (\S+)$", data, flags=re.M)]
+    assert times == sorted(times)
+    assert times[-1] > 2.0  # paced like a model, not all at once

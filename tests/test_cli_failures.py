@@ -231,3 +231,14 @@ def test_a_rejected_key_names_the_status_error_and_its_request_id(
         r"rxstream demo: error: AuthenticationError: .+ \(request id req_\w+\)\n", err
     ), err
     assert "a-wrong-key" not in err
+
+
+def test_demo_with_options_it_sets_itself_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, err = _run(capsys, "record", str(tmp_path / "x.sse"), "--demo", "--thinking")
+    assert (code, err) == (
+        2,
+        "rxstream record: error: --demo sets the tools, thinking and max tokens itself\n",
+    )
+    assert not (tmp_path / "x.sse").exists()
