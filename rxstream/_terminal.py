@@ -46,6 +46,7 @@ class LiveView:
         self._metrics: rxo.StreamMetrics | None = None
         self._line_open = False  # something was written since the last newline
         self._frame_rows = 0  # rows of the tool frame drawn last, below its first row
+        self._frame_width = 0  # the longest of those rows
         self._tool_name = ""
 
     def attach(self, shared: SharedStream) -> None:
@@ -74,7 +75,7 @@ class LiveView:
                 self._write("\n")
             elif isinstance(block, ToolUseBlock):
                 self._tool_name = block.name
-                self._frame_rows = 0
+                self._frame_rows = self._frame_width = 0
                 self._write("\n" + self._style(_CYAN, f"[tool call] {block.name}"))
         elif event.type == "message_stop":
             self._write("\n")
@@ -95,18 +96,28 @@ class LiveView:
             self._draw_tool(update.partial, done=False)
 
     def _draw_tool(self, tool_input: Any, *, done: bool) -> None:
-        """Redraw the tool call's frame in place: back to its first row, then every row."""
+        """Redraw the tool call's frame in place: back to its first row, then every row.
+
+        If the terminal became narrower than the rows drawn last, a terminal that reflows
+        has wrapped them and one that does not has cut them: no count of rows to go back
+        is right for both, so the frame starts afresh below the old one instead.
+        """
         size = shutil.get_terminal_size()
         width, height = max(size.columns - 1, 10), max(size.lines - 2, 3)
         tree = json.dumps(tool_input, indent=2, ensure_ascii=False).splitlines()
         rows = [f"[tool call] {self._tool_name}", *("  " + line for line in tree)]
         if len(rows) > height:  # never taller than the screen: the tail is where it grows
             rows = [rows[0], "  …", *rows[len(rows) - height + 2 :]]
-        up = f"\x1b[{self._frame_rows}F" if self._frame_rows else "\r"
-        body = f"{_CLEAR_LINE}\n".join(self._style(_CYAN, row[:width]) for row in rows)
+        rows = [row[:width] for row in rows]
+        if self._frame_width > width:
+            up = "\r\n"
+        else:
+            up = f"\x1b[{self._frame_rows}F" if self._frame_rows else "\r"
+        body = f"{_CLEAR_LINE}\n".join(self._style(_CYAN, row) for row in rows)
         cursor = _SHOW_CURSOR if done else _HIDE_CURSOR
         self._write(f"{_FRAME_BEGIN}{cursor}{up}{body}{_CLEAR_LINE}{_CLEAR_BELOW}{_FRAME_END}")
         self._frame_rows = len(rows) - 1
+        self._frame_width = max(map(len, rows))
 
     def _on_metrics(self, metrics: rxo.StreamMetrics) -> None:
         self._metrics = metrics

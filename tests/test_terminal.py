@@ -66,7 +66,7 @@ def test_tool_input_is_redrawn_in_place_one_write_per_frame_within_the_width(
         up = re.match(r"\x1b\[\?25[lh](?:\x1b\[(\d+)F|\r)", body)
         assert up is not None
         assert int(up.group(1) or 0) == previous_rows  # back to the frame's first row
-        rows = _ANSI.sub("", body.replace("\r", "")).split("\n")
+        rows = _ANSI.sub("", body.replace("\r", "")).removeprefix("\n").split("\n")
         assert all(len(row) <= 99 for row in rows)
         assert rows[0] == "[tool call] get_weather"
         previous_rows = len(rows) - 1
@@ -82,14 +82,18 @@ def test_a_resize_narrows_every_later_frame_and_a_short_screen_shows_the_tail(
 ) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("LINES", "6")
-    terminal = _Terminal(monkeypatch, resize_after=5, columns=24)
+    terminal = _Terminal(monkeypatch, resize_after=5, columns=20)
     source = from_sse(Playback(read_timed(demo_recording.read_bytes()), speed=None).chunks)
     turn(source, LiveView(terminal, ansi=True))
     narrowed = [body for _, body in _frames(terminal)[5:]]  # drawn after the resize
     assert len(narrowed) > 5
+    # The rows drawn before were wider than the terminal now: the frame starts afresh below
+    # (a reflowing terminal wrapped them, another cut them), then redraws in place again.
+    assert narrowed[0].startswith("\x1b[?25l\r\n")
+    assert all(re.match(r"\x1b\[\?25[lh]\x1b\[\d+F", body) for body in narrowed[1:])
     for body in narrowed:
-        rows = _ANSI.sub("", body.replace("\r", "")).split("\n")
-        assert all(len(row) <= 23 for row in rows)
+        rows = _ANSI.sub("", body.replace("\r", "")).removeprefix("\n").split("\n")
+        assert all(len(row) <= 19 for row in rows)
         assert len(rows) <= 4  # LINES - 2: never taller than the screen
     assert "…" in body
 
