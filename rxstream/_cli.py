@@ -181,8 +181,9 @@ def _parser() -> argparse.ArgumentParser:
         parents=[debug],
     )
     p.add_argument("file", help="a recording made by `rxstream record` (or any SSE capture)")
-    p.add_argument("--speed", type=_positive, default=1.0, help="playback speed factor")
-    p.add_argument("--instant", action="store_true", help="no pauses: play as fast as possible")
+    pace = p.add_mutually_exclusive_group()
+    pace.add_argument("--speed", type=_positive, default=1.0, help="playback speed factor")
+    pace.add_argument("--instant", action="store_true", help="no pauses: play at once")
     p.add_argument("--plain", action="store_true", help="plain text even on a terminal")
     p.set_defaults(run=replay)
 
