@@ -19,7 +19,6 @@ from streams import Stream, Text, Thinking, ToolUse, chunked, error_event, sse
 import rxstream
 from rxstream import (
     IncompleteStreamError,
-    MessageAccumulator,
     OverloadedError,
     SharedStream,
     SnapshotEvent,
@@ -27,6 +26,7 @@ from rxstream import (
     SubscriberLagError,
 )
 from rxstream import operators as rxo
+from rxstream.accumulate import MessageAccumulator
 
 STREAM = Stream(
     [
