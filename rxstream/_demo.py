@@ -102,7 +102,8 @@ def endpoint(live: bool) -> Iterator[tuple[str | None, str | None, str]]:
 def turn(source: Observable[MessageStreamEvent], view: LiveView) -> Message:
     """One stream, fanned out: the view's subscribers plus one that keeps the message.
 
-    Raises the stream's error, if any, once every subscriber has seen it.
+    Raises the stream's error, if any, once every subscriber has seen it; else the view's
+    own failure, if one of its parts failed.
     """
     shared = SharedStream(source)
     view.attach(shared)
@@ -113,8 +114,10 @@ def turn(source: Observable[MessageStreamEvent], view: LiveView) -> Message:
         shared.connect()
     finally:
         view.close()
-    if errors:
+    if errors:  # the stream failed: every subscriber saw it, it is reported once
         raise errors[0]
+    if view.failures:  # the stream went on, but showing it failed
+        raise view.failures[0]
     view.print_summary()
     return final[0]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Callable
@@ -20,10 +21,6 @@ _HIDE_CURSOR, _SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
 # Synchronized output: the terminal shows a redrawn frame all at once (no flicker); terminals
 # that do not know the mode ignore it.
 _FRAME_BEGIN, _FRAME_END = "\x1b[?2026h", "\x1b[?2026l"
-
-
-def _ignore(_: Exception) -> None:
-    """The view's parts stop quietly on an error: the command reports it once."""
 
 
 class LiveView:
@@ -48,14 +45,18 @@ class LiveView:
         self._frame_rows = 0  # rows of the tool frame drawn last, below its first row
         self._frame_width = 0  # the longest of those rows
         self._tool_name = ""
+        self.failures: list[Exception] = []
+        """What ended the view's parts: the stream's error (the command reports it once), or
+        a part's own (writing to a closed pipe, ...), which must not pass silently either."""
 
     def attach(self, shared: SharedStream) -> None:
         """Subscribe the view's parts to `shared` (before `connect()`)."""
-        shared.subscribe(self._on_event, _ignore)
-        shared.pipe(rxo.thinking_deltas()).subscribe(self._on_thinking, _ignore)
-        shared.pipe(rxo.text_deltas()).subscribe(self._on_text, _ignore)
-        shared.pipe(rxo.tool_inputs()).subscribe(self._on_tool, _ignore)
-        shared.pipe(rxo.metrics(self._clock)).subscribe(self._on_metrics, _ignore)
+        failed = self.failures.append
+        shared.subscribe(self._on_event, failed)
+        shared.pipe(rxo.thinking_deltas()).subscribe(self._on_thinking, failed)
+        shared.pipe(rxo.text_deltas()).subscribe(self._on_text, failed)
+        shared.pipe(rxo.tool_inputs()).subscribe(self._on_tool, failed)
+        shared.pipe(rxo.metrics(self._clock)).subscribe(self._on_metrics, failed)
 
     def _style(self, style: str, text: str) -> str:
         return f"{style}{text}{_RESET}" if self._ansi else text
@@ -123,12 +124,17 @@ class LiveView:
         self._metrics = metrics
 
     def close(self) -> None:
-        """End the current line and show the cursor again (after a failure or Ctrl-C too)."""
-        if self._ansi:
-            self._out.write(_SHOW_CURSOR)
-        if self._line_open:
-            self._write("\n")
-        self._out.flush()
+        """End the current line and show the cursor again (after a failure or Ctrl-C too).
+
+        An output that cannot be written any more is left as it is: that failure, if it
+        mattered, was already one of `failures`, and the stream's own error goes first.
+        """
+        with contextlib.suppress(OSError):
+            if self._ansi:
+                self._out.write(_SHOW_CURSOR)
+            if self._line_open:
+                self._write("\n")
+            self._out.flush()
 
     def summary(self) -> str:
         """Time to first token, speed and tokens of the stream shown."""

@@ -107,3 +107,25 @@ def test_plain_output_has_no_escape_sequences_and_the_whole_input_once(
     shown = out.getvalue()
     assert "\x1b" not in shown
     assert shown.count("[tool call] get_weather {") == 1
+
+
+class _ClosedPipe(io.StringIO):
+    """Output whose reader goes away after a few writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        if self.writes > 5:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_a_view_that_cannot_write_fails_the_turn_instead_of_passing_silently(
+    demo_recording: Path,
+) -> None:
+    source = from_sse(Playback(read_timed(demo_recording.read_bytes()), speed=None).chunks)
+    with pytest.raises(BrokenPipeError):
+        turn(source, LiveView(_ClosedPipe(), ansi=False))
