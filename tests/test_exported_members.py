@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import importlib
+import io
+import re
+import textwrap
 import types
 
 import pytest
+
+from rxstream.emulator import Emulator
 
 MODULES = [
     "rxstream",
@@ -88,3 +94,26 @@ def test_no_top_level_adapters_package_is_importable_from_site_packages() -> Non
     spec = importlib.util.find_spec("adapters")
     # Run from the repository root the source folder is visible; installed, it must not be.
     assert spec is None or "site-packages" not in (spec.origin or "")
+
+
+def test_the_quickstart_in_the_package_docstring_runs(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rxstream
+
+    doc = rxstream.__doc__ or ""
+    # The first example: the first indented lines, up to the next unindented text.
+    block = re.search(r"\n(    .*\n(?:    .*\n|\n)*)(?=\S)", doc)
+    assert block is not None
+    code = textwrap.dedent(block.group(1))
+    assert "shared.connect()" in code
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    out = io.StringIO()
+    namespace: dict[str, object] = {}
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "<rxstream.__doc__>", "exec"), namespace)
+    assert out.getvalue().endswith("\nstop: end_turn\n")
+    client = namespace["client"]
+    assert isinstance(client, rxstream.Client)
+    client.close()
