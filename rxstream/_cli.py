@@ -291,6 +291,11 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"rxstream {args.command}: interrupted: the connection was closed\n")
         return 130
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        # `raise SystemExit("message")` in a command: a condition it explains (see code 3).
+        code, failure = 3, exc.code
     except Exception as exc:
         code, failure = _exit_code(exc), _one_line(exc)
         if args.debug:

@@ -14,6 +14,7 @@ import pytest
 
 import rxstream
 from rxstream._cli import EXIT_CODES, _parser, main
+from rxstream._cli import _run as _run_command
 from rxstream.emulator import serve
 
 _ERROR_EVENT = (
@@ -242,3 +243,16 @@ def test_demo_with_options_it_sets_itself_is_a_usage_error(
         "rxstream record: error: --demo sets the tools, thinking and max tokens itself\n",
     )
     assert not (tmp_path / "x.sse").exists()
+
+
+def test_a_command_that_exits_with_a_message_is_one_line_and_exit_3(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def refuses(_: argparse.Namespace) -> int:
+        raise SystemExit("--api-key-env KEY: that variable is not set")
+
+    args = argparse.Namespace(command="emulator", debug=False, run=refuses)
+    assert _run_command(args) == 3
+    assert capsys.readouterr().err == (
+        "rxstream emulator: error: --api-key-env KEY: that variable is not set\n"
+    )
