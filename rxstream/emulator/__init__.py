@@ -44,6 +44,10 @@ The emulator imports nothing else from rxstream: only the standard library and a
 """
 
 from ._message import reply_text_for as reply_text_for
+from ._models import CATALOGUE as CATALOGUE
+from ._ratelimit import RateLimits as RateLimits
+from ._server import REALISTIC_TPS as REALISTIC_TPS
+from ._server import REALISTIC_TTFT as REALISTIC_TTFT
 from ._server import Emulator as Emulator
 from ._server import aserve as aserve
 from ._server import run as run
@@ -51,7 +55,11 @@ from ._server import serve as serve
 from ._state import RequestRecord as RequestRecord
 
 __all__ = [
+    "CATALOGUE",
+    "REALISTIC_TPS",
+    "REALISTIC_TTFT",
     "Emulator",
+    "RateLimits",
     "RequestRecord",
     "aserve",
     "reply_text_for",

@@ -68,6 +68,14 @@ def _evaluate(node: ast.AST) -> float:
     raise ValueError("not arithmetic")
 
 
+def safe_evaluate(expression: str) -> float | None:
+    """The value of an arithmetic expression in Python syntax, or None if it is not one."""
+    try:
+        return _evaluate(ast.parse(expression.strip(), mode="eval"))
+    except (ValueError, SyntaxError, OverflowError, ZeroDivisionError, RecursionError):
+        return None
+
+
 def format_number(value: float) -> str:
     """A number as a person would write it: `4`, not `4.0`; at most 10 significant digits."""
     if value.is_integer() and abs(value) < 1e15:

@@ -1,25 +1,37 @@
-"""One HTTP request, start to finish: routing, auth, validation, faults, the response."""
+"""One HTTP request, start to finish: routing, auth, validation, limits, faults, the response."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from ._checks import Rejection, check_content_type, check_key, check_version, model_info, route
+from ._conversation import input_tokens
 from ._faults import Faults, FaultSyntaxError, parse_faults
+from ._ids import IdSource
 from ._message import Composed, compose
+from ._models import PageError, list_page
+from ._ratelimit import Limiter, RateLimits
 from ._state import RequestRecord, Tally
 from ._stream import BodyWriter, Pacing, write_events
 from ._validate import request_problem
-from ._wire import encode_json, error_body, make_id, status_for_error_type
+from ._wire import encode_json, error_body, status_for_error_type
 
 _MAX_BODY_BYTES = 32 * 1024 * 1024
 _SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
+_RATE_LIMITED = (
+    "This request would exceed the rate limit for your organization ({org}) of {limit} {what} "
+    "per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see "
+    "the response headers for current usage. Please reduce the prompt length or the maximum "
+    "tokens requested, or try again later."
+)
+_DEFAULT_RETRY_AFTER = "1"  # the API puts `retry-after` on every 429 and 529
 
 
 @dataclass(frozen=True)
@@ -29,37 +41,16 @@ class Settings:
     pacing: Pacing = field(default_factory=Pacing)
     require_api_key: bool = True
     api_key: str | None = field(default=None, repr=False)
+    lenient: bool = False
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    seed: str | None = None
+    organization_id: str = ""
 
-
-class _Rejection(Exception):
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_type, self.message = status, error_type, message
-
-
-def _error_response(
-    status: int,
-    error_type: str,
-    message: str,
-    request_id: str,
-    headers: dict[str, str] | None = None,
-) -> web.Response:
-    return web.Response(
-        status=status,
-        body=encode_json(error_body(error_type, message, request_id)).encode(),
-        headers={"content-type": "application/json", "request-id": request_id, **(headers or {})},
-    )
-
-
-def _check_key(request: web.BaseRequest, settings: Settings) -> None:
-    key = request.headers.get("x-api-key")
-    bearer = request.headers.get("authorization", "")
-    if key is None and bearer[:7].lower() == "bearer ":
-        key = bearer[7:].strip()
-    if settings.require_api_key and not key:
-        raise _Rejection(401, "authentication_error", "x-api-key header is required")
-    if settings.api_key is not None and key != settings.api_key:
-        raise _Rejection(401, "authentication_error", "invalid x-api-key")
+    def __post_init__(self) -> None:
+        if not self.organization_id:
+            # A seeded emulator is reproducible down to its organization id.
+            made = uuid.uuid5(uuid.NAMESPACE_URL, self.seed) if self.seed else uuid.uuid4()
+            object.__setattr__(self, "organization_id", str(made))
 
 
 def _pacing(request: web.BaseRequest, base: Pacing) -> Pacing:
@@ -73,21 +64,25 @@ def _pacing(request: web.BaseRequest, base: Pacing) -> Pacing:
             number = float(raw)
         except ValueError:
             number = -1.0
-        if not number >= 0 or (name == "tps" and number == 0):
-            raise _Rejection(400, "invalid_request_error", f"{header}: not a valid number: {raw!r}")
+        if not number >= 0 or number == float("inf"):
+            raise Rejection(400, "invalid_request_error", f"{header}: not a valid number: {raw!r}")
         values[name] = number
-    return Pacing(**values)  # type: ignore[arg-type]
+    return Pacing(
+        ttft=float(values["ttft"] or 0.0),
+        tps=values["tps"] or None,  # 0: unpaced
+        ping_interval=float(values["ping_interval"] or 0.0),
+    )
 
 
-def _parse_body(raw: bytes) -> Any:
+def _parse_body(raw: bytes, settings: Settings, count_only: bool) -> Any:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _Rejection(
+        raise Rejection(
             400, "invalid_request_error", f"Invalid JSON in request body: {exc}"
         ) from None
-    if problem := request_problem(body):
-        raise _Rejection(400, "invalid_request_error", problem)
+    if problem := request_problem(body, lenient=settings.lenient, count_only=count_only):
+        raise Rejection(problem.status, problem.error_type, problem.message)
     return body
 
 
@@ -99,6 +94,8 @@ class Handler:
         self._tally = tally
         self._log = log
         self._running: set[asyncio.Task[Any]] = set()
+        self._ids = IdSource(settings.seed)
+        self._limiter = Limiter(settings.rate_limits)
 
     async def cancel_all(self) -> None:
         """Cancel the requests in progress (a stream may be stalled for minutes) and wait."""
@@ -131,41 +128,101 @@ class Handler:
                 shown = f" fault={record.fault!r}" if record.fault else ""
                 self._log(f"{request.method} {request.path} -> {record.status}{shown}")
 
+    def _error(self, rejection: Rejection, request_id: str) -> web.Response:
+        headers = dict(rejection.headers)
+        if rejection.status in (429, 529):
+            headers.setdefault("retry-after", _DEFAULT_RETRY_AFTER)
+        return web.Response(
+            status=rejection.status,
+            body=encode_json(
+                error_body(rejection.error_type, rejection.message, request_id)
+            ).encode(),
+            headers={"content-type": "application/json", **self._headers(request_id), **headers},
+        )
+
+    def _headers(self, request_id: str) -> dict[str, str]:
+        return {
+            "request-id": request_id,
+            "anthropic-organization-id": self._settings.organization_id,
+        }
+
+    def _json(
+        self, value: Any, request_id: str, headers: dict[str, str] | None = None
+    ) -> web.Response:
+        return web.Response(
+            body=encode_json(value).encode(),
+            headers={
+                "content-type": "application/json",
+                **self._headers(request_id),
+                **(headers or {}),
+            },
+        )
+
     async def _respond(self, request: web.BaseRequest, record: RequestRecord) -> web.StreamResponse:
         raw = await request.content.read()  # no 1 MiB cap: the API takes up to 32 MB
-        request_id = make_id("req", hashlib.sha256(raw).hexdigest() + request.path)
+        request_id = self._ids.new("req")
+        settings = self._settings
         try:
-            if request.method != "POST" or request.path.rstrip("/") != "/v1/messages":
-                raise _Rejection(404, "not_found_error", f"Not found: {request.path}")
+            endpoint = route(request)
             if len(raw) > _MAX_BODY_BYTES:
-                raise _Rejection(413, "request_too_large", "Request exceeds the maximum size")
-            _check_key(request, self._settings)
+                raise Rejection(413, "request_too_large", "Request exceeds the maximum size")
+            check_key(request, settings.require_api_key, settings.api_key)
+            if not settings.lenient:
+                check_version(request)
             try:
                 faults = parse_faults(record.fault)
             except FaultSyntaxError as exc:
-                raise _Rejection(400, "invalid_request_error", f"x-emulator-fault: {exc}") from None
-            pacing = _pacing(request, self._settings.pacing)
-            record.body = body = _parse_body(raw)
-        except _Rejection as rejection:
-            return _error_response(
-                rejection.status, rejection.error_type, rejection.message, request_id
-            )
-        composed = compose(body)
-        if faults.times is not None and record.attempt > faults.times:
-            faults = Faults()
-        if faults.status is not None:
-            kind = faults.status_error_type
-            return _error_response(
-                faults.status, kind, faults.error_message(kind), composed.request_id,
-                faults.status_headers(),
-            )  # fmt: skip
+                raise Rejection(400, "invalid_request_error", f"x-emulator-fault: {exc}") from None
+            if faults.times is not None and record.attempt > faults.times:
+                faults = Faults()
+            if endpoint != "/v1/messages" and (faults.status is not None or faults.drop_headers):
+                return self._fault_response(request, faults, request_id)
+            if endpoint == "/v1/models":
+                return self._json(list_page(dict(request.query)), request_id)
+            if endpoint == "/v1/models/{id}":
+                return self._json(
+                    model_info(request.path.rstrip("/").rsplit("/", 1)[1]), request_id
+                )
+            if not settings.lenient:
+                check_content_type(request)
+            pacing = _pacing(request, settings.pacing)
+            count_only = endpoint == "/v1/messages/count_tokens"
+            record.body = body = _parse_body(raw, settings, count_only)
+            if count_only:
+                return self._json({"input_tokens": input_tokens(body)}, request_id)
+            if faults.status is not None or faults.drop_headers:
+                return self._fault_response(request, faults, request_id)
+            composed = compose(body, self._ids)
+            usage = composed.message["usage"]
+            verdict = self._limiter.meter(usage["input_tokens"], usage["output_tokens"])
+            if verdict.retry_after is not None:
+                limit = verdict.headers[f"anthropic-ratelimit-{verdict.limit_name}-limit"]
+                message = _RATE_LIMITED.format(
+                    org=settings.organization_id, limit=limit,
+                    what=verdict.limit_name.replace("-", " "),
+                )  # fmt: skip
+                wait = {**verdict.headers, "retry-after": str(verdict.retry_after)}
+                raise Rejection(429, "rate_limit_error", message, wait)
+        except PageError as exc:
+            return self._error(Rejection(400, "invalid_request_error", str(exc)), request_id)
+        except Rejection as rejection:
+            return self._error(rejection, request_id)
+        headers = {**self._headers(request_id), **verdict.headers}
+        if body.get("stream"):
+            return await self._stream(request, record, composed, faults, pacing, headers)
+        return await self._whole(request, record, composed, faults, pacing, headers)
+
+    def _fault_response(
+        self, request: web.BaseRequest, faults: Faults, request_id: str
+    ) -> web.Response:
         if faults.drop_headers:
             if request.transport is not None:
                 request.transport.abort()
             return web.Response()
-        if body.get("stream"):
-            return await self._stream(request, record, composed, faults, pacing)
-        return await self._whole(request, record, composed, faults, pacing)
+        kind = faults.status_error_type
+        status = faults.status or 500
+        rejection = Rejection(status, kind, faults.error_message(kind), faults.status_headers())
+        return self._error(rejection, request_id)
 
     async def _stream(
         self,
@@ -174,8 +231,9 @@ class Handler:
         composed: Composed,
         faults: Faults,
         pacing: Pacing,
+        headers: dict[str, str],
     ) -> web.StreamResponse:
-        response = web.StreamResponse(headers={**_SSE_HEADERS, "request-id": composed.request_id})
+        response = web.StreamResponse(headers={**_SSE_HEADERS, **headers})
         await response.prepare(request)
         record.status = response.status
         writer = BodyWriter(response, request, faults.trickle)
@@ -189,7 +247,7 @@ class Handler:
             composed.events,
             faults=faults,
             pacing=pacing,
-            request_id=composed.request_id,
+            request_id=headers["request-id"],
             on_event=sent,
         )
         if clean:
@@ -204,17 +262,16 @@ class Handler:
         composed: Composed,
         faults: Faults,
         pacing: Pacing,
+        headers: dict[str, str],
     ) -> web.StreamResponse:
         output_tokens = composed.message["usage"]["output_tokens"]
         await asyncio.sleep(pacing.generation_time(output_tokens) + (faults.stall or 0.0))
         if faults.error is not None:
             status = status_for_error_type(faults.error)
             message = faults.error_message(faults.error)
-            return _error_response(status, faults.error, message, composed.request_id)
+            return self._error(Rejection(status, faults.error, message), headers["request-id"])
         body = encode_json(composed.message).encode()
-        response = web.StreamResponse(
-            headers={"content-type": "application/json", "request-id": composed.request_id}
-        )
+        response = web.StreamResponse(headers={"content-type": "application/json", **headers})
         response.content_length = len(body)
         await response.prepare(request)
         record.status = response.status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import random
@@ -10,9 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._conversation import input_tokens
+from ._ids import IdSource
 from ._replies import Draft, compose_reply
 from ._tokens import split_tokens
-from ._wire import encode_json, make_id
+from ._wire import encode_json
+
+INFERENCE_GEO = "global"
+_CONTAINER_LIFETIME = datetime.timedelta(hours=1)
 
 Event = dict[str, Any]
 
@@ -25,7 +30,6 @@ class Composed:
     `message` is the non-streaming body, equal to what the events assemble to.
     """
 
-    request_id: str
     message: dict[str, Any]
     events: tuple[tuple[Event, int], ...]
 
@@ -87,10 +91,11 @@ class _Budget:
         return kept, len(kept) < len(pieces)
 
 
-def compose(body: dict[str, Any]) -> Composed:
-    """The response to a validated request body, deterministic in the body."""
+def compose(body: dict[str, Any], ids: IdSource | None = None) -> Composed:
+    """The response to a validated request body: content deterministic in the body, ids fresh
+    from `ids` (a random source if None)."""
+    ids = ids or IdSource()
     seed = request_seed(body)
-    message_id = make_id("msg", seed)
     rng = random.Random(seed)
     budget = _Budget(int(body["max_tokens"]))
     stop_sequences = [s for s in body.get("stop_sequences") or [] if isinstance(s, str) and s]
@@ -99,10 +104,17 @@ def compose(body: dict[str, Any]) -> Composed:
     stop_sequence: str | None = None
     blocks: list[dict[str, Any]] = []
     streamed: list[tuple[Event, int]] = []
+    server_use: dict[str, int] = {}
+    container: dict[str, Any] | None = None
 
     def delta(index: int, payload: dict[str, Any], tokens: int) -> None:
         event = {"type": "content_block_delta", "index": index, "delta": payload}
         streamed.append((event, tokens))
+
+    def begin(index: int, block: dict[str, Any]) -> None:
+        streamed.append(
+            ({"type": "content_block_start", "index": index, "content_block": block}, 0)
+        )
 
     for draft in reply.blocks:
         if budget.used >= budget.limit:
@@ -124,25 +136,36 @@ def compose(body: dict[str, Any]) -> Composed:
             key, delta_type = draft.kind, f"{draft.kind}_delta"
             start: dict[str, Any] = {"type": "text", "text": ""}
             final: dict[str, Any] = {"type": "text", "text": text}
+            if draft.citations:
+                start["citations"], final["citations"] = [], list(draft.citations)
             if draft.kind == "thinking":
                 start = {"type": "thinking", "thinking": "", "signature": ""}
                 final = {"type": "thinking", "thinking": text, "signature": _signature(text)}
-            streamed.append(
-                ({"type": "content_block_start", "index": index, "content_block": start}, 0)
-            )
+            begin(index, start)
+            for citation in draft.citations:
+                delta(index, {"type": "citations_delta", "citation": citation}, 0)
             for group in _groups(tokens, rng):
                 delta(index, {"type": delta_type, key: "".join(group)}, len(group))
             if draft.kind == "thinking":
                 delta(index, {"type": "signature_delta", "signature": final["signature"]}, 0)
+        elif draft.kind == "server_tool_result":
+            final = {**draft.result, "tool_use_id": blocks[-1]["id"]}
+            final = {"type": final.pop("type"), "tool_use_id": final.pop("tool_use_id"), **final}
+            begin(index, final)
+            if draft.name in ("web_search", "web_fetch"):
+                counter = f"{draft.name}_requests"
+                server_use[counter] = server_use.get(counter, 0) + 1
+            elif container is None:
+                expires = datetime.datetime.now(datetime.UTC) + _CONTAINER_LIFETIME
+                stamp = expires.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+                container = {"id": ids.new("container"), "expires_at": stamp, "skills": None}
         else:
-            final = _tool_block(draft, make_id("toolu", f"{seed}:{index}"))
+            server = draft.kind == "server_tool_use"
+            final = _tool_block(draft, ids.new("srvtoolu" if server else "toolu"), server)
             pieces, cut = budget.take(_fragments(encode_json(draft.input), rng))
             if cut:
                 final["input"] = {}  # the API cannot finish the JSON either
-            start = {**final, "input": {}}
-            streamed.append(
-                ({"type": "content_block_start", "index": index, "content_block": start}, 0)
-            )
+            begin(index, {**final, "input": {}})
             delta(index, {"type": "input_json_delta", "partial_json": ""}, 0)
             for piece in pieces:
                 delta(index, {"type": "input_json_delta", "partial_json": piece}, 1)
@@ -156,53 +179,66 @@ def compose(body: dict[str, Any]) -> Composed:
             break
 
     usage_in = input_tokens(body)
+    used = {"web_search_requests": 0, "web_fetch_requests": 0, **server_use} if server_use else None
     message = {
-        "id": message_id,
+        "id": ids.new("msg"),
         "type": "message",
         "role": "assistant",
         "model": body["model"],
         "content": blocks,
         "stop_reason": stop_reason,
         "stop_sequence": stop_sequence,
-        "usage": _usage(usage_in, budget.used),
+        "stop_details": None,
+        "container": container,
+        "usage": _usage(usage_in, budget.used, used),
     }
     start_message = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
-    start_message["usage"] = _usage(usage_in, min(1, budget.used))
+    start_message["container"] = None
+    start_message["usage"] = _usage(usage_in, min(1, budget.used), None)
+    delta_usage: dict[str, Any] = {
+        "input_tokens": usage_in,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": budget.used,
+    }
+    if used is not None:
+        delta_usage["server_tool_use"] = used
+    final_delta = {"stop_reason": stop_reason, "stop_sequence": stop_sequence,
+                   "stop_details": None, "container": container}  # fmt: skip
+    # The API sends its first `ping` right after the first content_block_start.
+    first = 1 if streamed and streamed[0][0]["type"] == "content_block_start" else 0
     events: list[tuple[Event, int]] = [
         ({"type": "message_start", "message": start_message}, 0),
+        *streamed[:first],
         ({"type": "ping"}, 0),
-        *streamed,
-        (
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
-                "usage": {
-                    "input_tokens": usage_in,
-                    "cache_creation_input_tokens": 0,
-                    "cache_read_input_tokens": 0,
-                    "output_tokens": budget.used,
-                },
-            },
-            0,
-        ),
+        *streamed[first:],
+        ({"type": "message_delta", "delta": final_delta, "usage": delta_usage}, 0),
         ({"type": "message_stop"}, 0),
     ]
-    return Composed(make_id("req", seed), message, tuple(events))
+    return Composed(message, tuple(events))
 
 
-def _tool_block(draft: Draft, tool_id: str) -> dict[str, Any]:
-    return {"type": "tool_use", "id": tool_id, "name": draft.name, "input": draft.input}
+def _tool_block(draft: Draft, tool_id: str, server: bool) -> dict[str, Any]:
+    kind = "server_tool_use" if server else "tool_use"
+    block = {"type": kind, "id": tool_id, "name": draft.name, "input": draft.input}
+    if server:
+        block["caller"] = {"type": "direct"}
+    return block
 
 
-def _usage(input_count: int, output_count: int) -> dict[str, Any]:
-    return {
+def _usage(input_count: int, output_count: int, server: dict[str, int] | None) -> dict[str, Any]:
+    usage: dict[str, Any] = {
         "input_tokens": input_count,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
         "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
         "output_tokens": output_count,
         "service_tier": "standard",
+        "inference_geo": INFERENCE_GEO,
     }
+    if server is not None:
+        usage["server_tool_use"] = server
+    return usage
 
 
 def reply_text_for(request_body: dict[str, Any]) -> str:

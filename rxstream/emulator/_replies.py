@@ -8,19 +8,28 @@ from typing import Any, Literal
 
 from ._answers import short_answer
 from ._conversation import Conversation, read_conversation
+from ._followups import arithmetic_follow_up, capital_follow_up
 from ._prose import compose_prose, topic_of
 from ._schema import tool_input
+from ._server_tools import call_input, wanted_server_tools
+from ._server_writing import ServerStep, server_answer, server_steps_done
+from ._thinking import reasoning
 from ._tools import answer_tool_results, describe_call, preamble, tools_to_call
+from ._validate import is_paused_turn
+
+Kind = Literal["text", "thinking", "tool_use", "server_tool_use", "server_tool_result"]
 
 
 @dataclass(frozen=True)
 class Draft:
-    """One content block of a reply: its kind, and its text or tool call."""
+    """One content block of a reply: its kind, and its text, call, or ready-made result."""
 
-    kind: Literal["text", "thinking", "tool_use"]
+    kind: Kind
     text: str = ""
     name: str = ""
     input: dict[str, Any] = field(default_factory=dict)
+    citations: tuple[dict[str, Any], ...] = ()
+    result: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,7 @@ class Reply:
     """The blocks the model would write with no token limit, and why it would stop."""
 
     blocks: tuple[Draft, ...]
-    stop_reason: Literal["end_turn", "tool_use"]
+    stop_reason: Literal["end_turn", "tool_use", "pause_turn"]
 
 
 def _continue(answer: str, prefill: str) -> str:
@@ -44,40 +53,83 @@ def _continue(answer: str, prefill: str) -> str:
     return " " + answer
 
 
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _text_answer(conversation: Conversation) -> tuple[str, str]:
+    """(answer, follow-up reasoning or "") for a turn that needs no tool."""
+    prompt = conversation.last_user.text
+    if conversation.last_user.tool_results and not prompt.strip():
+        return answer_tool_results(conversation), ""
+    if followed := arithmetic_follow_up(conversation):
+        return followed
+    if rephrased := capital_follow_up(conversation):
+        again = Conversation(conversation.system, (*conversation.turns[:-1],))
+        answer = short_answer(_with_prompt(again, rephrased))
+        if answer:
+            return answer, f'This follows up on the previous question: "{rephrased}"'
+    return short_answer(conversation) or compose_prose(prompt), ""
 
 
-def _thinking(conversation: Conversation, answer: str, calls: list[str], budget: int) -> str:
-    asked = _shorten(conversation.last_user.text, 120)
-    parts = [f'The user wrote: "{asked}".' if asked else "The conversation continues."]
-    if calls:
-        parts.append("A tool can answer this better than I can from memory.")
-        parts.extend(calls)
-    elif conversation.last_user.tool_results:
-        parts.append("The tool results are in, so I can report what they say.")
-    else:
-        parts.append(f'I\'ll answer directly, starting with: "{_shorten(answer, 80)}"')
-    parts.append(
-        "Let me make sure the answer is clear, accurate and no longer than it needs to be."
-    )
-    if budget >= 4096:
-        parts.append(
-            "I have room to reason further, but this does not need more steps — the "
-            "straightforward answer is the right one."
-        )
-    return " ".join(parts)
+def _with_prompt(conversation: Conversation, prompt: str) -> Conversation:
+    from ._conversation import Turn
+
+    return Conversation(conversation.system, (*conversation.turns, Turn("user", prompt)))
+
+
+def _server_reply(
+    body: dict[str, Any], conversation: Conversation, paused: bool
+) -> tuple[list[Draft], list[str], bool] | None:
+    """The server-tool part of a reply: (blocks, thinking lines, pause?), or None if none."""
+    prompt = conversation.last_user.text
+    offered = wanted_server_tools(list(body.get("tools") or []), prompt)
+    done = server_steps_done(body["messages"][-1]) if paused else []
+    remaining = [t for t in offered if call_input(t, prompt)[0] not in {s.name for s in done}]
+    if not offered or (conversation.last_user.tool_results and not prompt.strip()):
+        return None
+    blocks: list[Draft] = []
+    lines: list[str] = []
+    if remaining:
+        name, arguments = call_input(remaining[0], prompt)
+        if not paused:
+            blocks.append(Draft("text", _server_preamble(name, arguments)))
+        step = ServerStep(name, arguments)
+        blocks.append(Draft("server_tool_use", name=name, input=arguments))
+        blocks.append(Draft("server_tool_result", name=name, result=step.result()))
+        lines.append(f"I'll call {name} with {json.dumps(arguments, ensure_ascii=False)}.")
+        done = [*done, step]
+        if len(remaining) > 1:  # the API pauses a long server-side turn; the client resumes it
+            return blocks, lines, True
+    for text, citations in server_answer(done, prompt):
+        blocks.append(Draft("text", text, citations=citations))
+    return blocks, lines, False
+
+
+def _server_preamble(name: str, arguments: dict[str, Any]) -> str:
+    if name == "web_search":
+        return f"I'll search the web for {arguments['query']}."
+    if name == "web_fetch":
+        return f"I'll fetch {arguments['url']} and read it."
+    return "I'll run that in the code execution sandbox."
 
 
 def compose_reply(body: dict[str, Any]) -> Reply:
-    """The reply to a validated request: text, or text then tool calls, maybe after thinking."""
+    """The reply to a validated request: text, tool calls or server tools, maybe after thinking."""
     conversation = read_conversation(body)
+    last = body["messages"][-1]
+    paused = last.get("role") == "assistant" and is_paused_turn(last)
     prompt = conversation.last_user.text
-    tools = tools_to_call(body, conversation)
     blocks: list[Draft] = []
     calls: list[str] = []
-    if tools:
+    server_lines: list[str] = []
+    follow_up = ""
+    stop: Literal["end_turn", "tool_use", "pause_turn"] = "end_turn"
+    answer = ""
+    served = _server_reply(body, conversation, paused)
+    tools = [] if served else tools_to_call(body, conversation)
+    if served:
+        drafts, server_lines, pause = served
+        blocks.extend(drafts)
+        stop = "pause_turn" if pause else "end_turn"
+        answer = " ".join(d.text for d in drafts if d.kind == "text")
+    elif tools:
         choice = body.get("tool_choice")
         forced = isinstance(choice, dict) and choice.get("type") in {"any", "tool"}
         answer = "" if forced else preamble(tools, topic_of(prompt))
@@ -87,14 +139,12 @@ def compose_reply(body: dict[str, Any]) -> Reply:
             arguments = tool_input(tool, prompt)
             blocks.append(Draft("tool_use", name=str(tool["name"]), input=arguments))
             calls.append(describe_call(tool, arguments))
+        stop = "tool_use"
     else:
-        if conversation.last_user.tool_results and not prompt.strip():
-            answer = answer_tool_results(conversation)
-        else:
-            answer = short_answer(conversation) or compose_prose(prompt)
+        answer, follow_up = _text_answer(conversation)
         blocks.append(Draft("text", _continue(answer, conversation.prefill)))
     thinking = body.get("thinking")
     if isinstance(thinking, dict) and thinking.get("type") in {"enabled", "adaptive"}:
-        budget = int(thinking.get("budget_tokens", 0))
-        blocks.insert(0, Draft("thinking", _thinking(conversation, answer, calls, budget)))
-    return Reply(tuple(blocks), "tool_use" if tools else "end_turn")
+        thought = reasoning(conversation, answer, calls, server_lines, follow_up)
+        blocks.insert(0, Draft("thinking", thought))
+    return Reply(tuple(blocks), stop)

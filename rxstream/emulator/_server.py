@@ -13,8 +13,13 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from ._handler import Handler, Settings
+from ._ratelimit import RateLimits
 from ._state import RequestRecord, Tally
 from ._stream import Pacing
+
+# What `rxstream emulator` streams at by default: visibly, like a fast model.
+REALISTIC_TTFT = 0.5
+REALISTIC_TPS = 60.0
 
 _STARTUP_TIMEOUT = 10.0
 _SHUTDOWN_GRACE = 0.05
@@ -46,6 +51,9 @@ class Emulator(str):
         ping_interval: float = 5.0,
         require_api_key: bool = True,
         api_key: str | None = None,
+        lenient: bool = False,
+        rate_limits: RateLimits | None = None,
+        seed: str | None = None,
     ) -> Emulator:
         listener = socket.create_server(
             (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -57,7 +65,10 @@ class Emulator(str):
         emulator.host = host
         emulator.port = bound
         emulator._listener = listener
-        emulator.settings = Settings(Pacing(ttft, tps, ping_interval), require_api_key, api_key)
+        emulator.settings = Settings(
+            Pacing(ttft, tps or None, ping_interval), require_api_key, api_key, lenient,
+            rate_limits or RateLimits(), seed,
+        )  # fmt: skip
         emulator._tally = Tally()
         return emulator
 
@@ -211,23 +222,33 @@ def serve(
     ping_interval: float = 5.0,
     require_api_key: bool = True,
     api_key: str | None = None,
+    lenient: bool = False,
+    rate_limits: RateLimits | None = None,
+    seed: str | None = None,
 ) -> Iterator[Emulator]:
     """Run an emulator on a background thread for the duration of a `with` block.
 
     Args:
         port: 0 picks a free port; read it back from `emulator.base_url`.
-        ttft: seconds before the first content event; tps: output tokens per second (None:
-            as fast as possible); both can be overridden per request (`x-emulator-ttft`,
-            `x-emulator-tps`). ping_interval: seconds of silence before a keep-alive `ping`
-            (0 disables them).
+        ttft: seconds before the first content event; tps: output tokens per second (None
+            or 0: as fast as possible, the default here so that tests run quickly); both can
+            be overridden per request (`x-emulator-ttft`, `x-emulator-tps`).
+        ping_interval: seconds of silence before a keep-alive `ping` (0 disables them).
         require_api_key: answer 401 when neither `x-api-key` nor a bearer token is sent;
             api_key: if given, also reject any other key.
+        lenient: accept what the API refuses (unknown models and fields, a missing
+            `anthropic-version`, any content type, prefill, both temperature and top_p).
+        rate_limits: requests, input and output tokens per minute, which really deplete
+            (default: generous limits; a limit of None sends no headers for it).
+        seed: make every id (`msg_`, `toolu_`, `req_`, ...) and the organization id
+            reproducible; without one they are random, as the API's are.
 
     On exit every open connection is cut and the server stops at once.
     """
     emulator = Emulator(
         host=host, port=port, ttft=ttft, tps=tps, ping_interval=ping_interval,
-        require_api_key=require_api_key, api_key=api_key,
+        require_api_key=require_api_key, api_key=api_key, lenient=lenient,
+        rate_limits=rate_limits, seed=seed,
     )  # fmt: skip
     thread = _ServerThread(emulator)
     thread.start()
@@ -247,6 +268,9 @@ async def aserve(
     ping_interval: float = 5.0,
     require_api_key: bool = True,
     api_key: str | None = None,
+    lenient: bool = False,
+    rate_limits: RateLimits | None = None,
+    seed: str | None = None,
 ) -> AsyncIterator[Emulator]:
     """`serve` for async code (asyncio or trio): the server runs on its own thread all the same.
 
@@ -257,7 +281,8 @@ async def aserve(
 
     emulator = Emulator(
         host=host, port=port, ttft=ttft, tps=tps, ping_interval=ping_interval,
-        require_api_key=require_api_key, api_key=api_key,
+        require_api_key=require_api_key, api_key=api_key, lenient=lenient,
+        rate_limits=rate_limits, seed=seed,
     )  # fmt: skip
     thread = _ServerThread(emulator)
     await anyio.to_thread.run_sync(thread.start)
@@ -276,21 +301,28 @@ def run(
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
-    ttft: float = 0.0,
-    tps: float | None = None,
+    ttft: float = REALISTIC_TTFT,
+    tps: float | None = REALISTIC_TPS,
     ping_interval: float = 5.0,
     require_api_key: bool = True,
     api_key: str | None = None,
+    lenient: bool = False,
+    rate_limits: RateLimits | None = None,
+    seed: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> None:
     """Serve in the foreground until Ctrl-C (for `rxstream emulator --port N`).
+
+    Unlike `serve`, it streams visibly by default (`REALISTIC_TTFT`, `REALISTIC_TPS`);
+    `tps=0` or None sends each reply as fast as possible.
 
     `log` receives one line per request (never an API key); by default they are printed.
     """
     log = log or _print
     emulator = Emulator(
         host=host, port=port, ttft=ttft, tps=tps, ping_interval=ping_interval,
-        require_api_key=require_api_key, api_key=api_key,
+        require_api_key=require_api_key, api_key=api_key, lenient=lenient,
+        rate_limits=rate_limits, seed=seed,
     )  # fmt: skip
 
     async def main() -> None:

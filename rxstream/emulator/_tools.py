@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from ._conversation import Conversation
+from ._followups import answer_from_result, is_follow_up, previous_question, subject_of
+from ._validate_blocks import server_tool_name
 from ._wire import encode_json
 
 # Words too common in tool names and descriptions to show that a prompt wants the tool.
@@ -32,7 +34,11 @@ def _score(tool: dict[str, Any], prompt: set[str]) -> int:
 
 def tools_to_call(body: dict[str, Any], conversation: Conversation) -> list[dict[str, Any]]:
     """The tools the reply calls, best match first; empty when it answers in text."""
-    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and "name" in t]
+    tools = [
+        t
+        for t in body.get("tools") or []
+        if isinstance(t, dict) and "name" in t and server_tool_name(t) is None
+    ]
     choice = body.get("tool_choice") or {"type": "auto"}
     kind = choice.get("type", "auto") if isinstance(choice, dict) else "auto"
     if not tools or kind == "none":
@@ -41,6 +47,9 @@ def tools_to_call(body: dict[str, Any], conversation: Conversation) -> list[dict
         return [t for t in tools if t["name"] == choice.get("name")][:1]
     turn = conversation.last_user
     prompt = _stems(turn.text)
+    if is_follow_up(turn.text) and not any(_score(t, prompt) >= 2 for t in tools):
+        # "And in Berlin?" asks the previous question again about something else.
+        prompt |= _stems(previous_question(conversation))
     scored = sorted(
         ((score, i, t) for i, t in enumerate(tools) if (score := _score(t, prompt)) >= 2),
         key=lambda item: (-item[0], item[1]),
@@ -62,36 +71,20 @@ def preamble(tools: list[dict[str, Any]], topic: str) -> str:
     return f"I'll look into {topic} using the {listed} {noun}."
 
 
-def _first_string(value: Any) -> str | None:
-    if isinstance(value, dict):
-        for item in value.values():
-            if isinstance(item, str) and item:
-                return item
-    return None
-
-
 def answer_tool_results(conversation: Conversation) -> str:
-    """A reply that reports what the tools in the latest user turn returned."""
-    sentences = []
+    """A reply that uses what the tools in the latest user turn returned (numbers, fields)."""
+    question = previous_question(conversation)
+    paragraphs = []
     for result in conversation.last_user.tool_results:
         call = conversation.tool_call(result.tool_use_id)
-        name = call.name if call else "tool"
-        subject = _first_string(call.input) if call else None
-        text = " ".join(result.text.split()) or "(no output)"
-        if len(text) > 300:
-            text = text[:297] + "..."
-        if result.is_error:
-            sentences.append(f"The {name} tool reported an error: {text.rstrip('.')}.")
-        elif subject:
-            sentences.append(f"According to {name}, the result for {subject} is: {text}")
-        else:
-            sentences.append(f"According to {name}, the result is: {text}")
-    closing = (
-        "I wasn't able to finish that step — would you like me to try something else?"
-        if any(r.is_error for r in conversation.last_user.tool_results)
-        else "Let me know if you'd like anything else."
-    )
-    return "\n\n".join([*sentences, closing])
+        name = call.name if call else "The tool"
+        subject = subject_of(call.input) if call else None
+        paragraphs.append(answer_from_result(name, subject, result, question))
+    if any(r.is_error for r in conversation.last_user.tool_results):
+        paragraphs.append(
+            "I wasn't able to finish that step — would you like me to try something else?"
+        )
+    return "\n\n".join(paragraphs)
 
 
 def describe_call(tool: dict[str, Any], tool_input: dict[str, Any]) -> str:

@@ -1,8 +1,7 @@
-"""The Messages API wire format: JSON encoding, SSE framing, error bodies and ids."""
+"""The Messages API wire format: JSON encoding, SSE framing and error bodies."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -19,8 +18,6 @@ _ERROR_TYPE_BY_STATUS = {
     529: "overloaded_error",
 }
 _STATUS_BY_ERROR_TYPE = {kind: status for status, kind in _ERROR_TYPE_BY_STATUS.items()}
-
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def encode_json(value: Any) -> str:
@@ -52,13 +49,3 @@ def error_body(error_type: str, message: str, request_id: str) -> dict[str, Any]
         "error": {"type": error_type, "message": message},
         "request_id": request_id,
     }
-
-
-def make_id(prefix: str, seed: str) -> str:
-    """A deterministic id shaped like the API's (`msg_01…`, `toolu_01…`, `req_01…`)."""
-    number = int.from_bytes(hashlib.sha256(f"{prefix}:{seed}".encode()).digest()[:17], "big")
-    chars = []
-    for _ in range(22):
-        number, digit = divmod(number, 62)
-        chars.append(_BASE62[digit])
-    return f"{prefix}_01{''.join(chars)}"
