@@ -25,13 +25,14 @@ import pytest
 import rxstream.emulator
 from rxstream.emulator import Emulator, aserve, reply_text_for, serve
 
-KEY = {"x-api-key": "test-key"}
+VERSION = {"anthropic-version": "2023-06-01"}
+KEY = {"x-api-key": "test-key", **VERSION}
 FRAME = re.compile(rb"event: ([a-z_]+)\ndata: ([^\n]*)\n\n")
 
 
 def request_body(prompt: str = "Count to 20", **extra: Any) -> dict[str, Any]:
     return {
-        "model": "claude-emulated",
+        "model": "claude-sonnet-4-5",
         "max_tokens": 400,
         "stream": True,
         "messages": [{"role": "user", "content": prompt}],
@@ -144,7 +145,7 @@ def test_stream_has_the_api_headers_and_exact_framing(client: httpx.Client) -> N
     assert re.fullmatch(r"req_01\w{22}", response.headers["request-id"])
     events = parse_sse(response.content)
     assert len(FRAME.sub(b"", response.content)) == 0
-    assert names(events)[:3] == ["message_start", "ping", "content_block_start"]
+    assert names(events)[:3] == ["message_start", "content_block_start", "ping"]
     assert names(events)[-3:] == ["content_block_stop", "message_delta", "message_stop"]
     assert set(names(events)[3:-3]) == {"content_block_delta"}
     message = events[0][1]["message"]
@@ -152,7 +153,7 @@ def test_stream_has_the_api_headers_and_exact_framing(client: httpx.Client) -> N
     assert {k: message[k] for k in ("type", "role", "model", "content")} == {
         "type": "message",
         "role": "assistant",
-        "model": "claude-emulated",
+        "model": "claude-sonnet-4-5",
         "content": [],
     }
     assert message["stop_reason"] is None
@@ -161,8 +162,16 @@ def test_stream_has_the_api_headers_and_exact_framing(client: httpx.Client) -> N
     assert message["usage"]["service_tier"] == "standard"
     assert message["usage"]["cache_creation_input_tokens"] == 0
     assert message["usage"]["cache_read_input_tokens"] == 0
+    assert message["stop_details"] is None
+    assert message["container"] is None
+    assert message["usage"]["inference_geo"] == "global"
     delta = events[-2][1]
-    assert delta["delta"] == {"stop_reason": "end_turn", "stop_sequence": None}
+    assert delta["delta"] == {
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "stop_details": None,
+        "container": None,
+    }
     assert delta["usage"]["input_tokens"] == message["usage"]["input_tokens"]
 
 
@@ -171,16 +180,39 @@ def test_non_streaming_returns_the_message_the_stream_assembles_to(client: httpx
     streamed = assemble(parse_sse(post(client, body).content))
     whole = post(client, {**body, "stream": False})
     assert whole.headers["content-type"] == "application/json"
-    assert whole.json() == streamed
-    assert whole.headers["request-id"] == post(client, body).headers["request-id"]
+    assert whole.json() == {**streamed, "id": whole.json()["id"]}
+    assert whole.json()["id"] != streamed["id"]
 
 
-def test_identical_requests_get_identical_bytes(client: httpx.Client) -> None:
+def without_ids(raw: bytes) -> bytes:
+    return re.sub(rb"(msg|toolu|req)_01\w{22}", rb"\1_ID", raw)
+
+
+def test_identical_requests_get_identical_replies_and_new_ids(client: httpx.Client) -> None:
     body = request_body("Explain how tides work", tools=[], temperature=0.5)
     first, second = post(client, body), post(client, body)
-    assert first.content == second.content
-    assert first.headers["request-id"] == second.headers["request-id"]
+    assert without_ids(first.content) == without_ids(second.content)
+    assert first.content != second.content
+    assert first.headers["request-id"] != second.headers["request-id"]
     assert post(client, request_body("Explain volcanoes")).content != first.content
+
+
+def test_a_seed_makes_every_id_reproducible() -> None:
+    def run() -> list[str]:
+        with serve(seed="snapshot") as running, httpx.Client(base_url=running.base_url) as http:
+            responses = [http.post("/v1/messages", json=VALID, headers=KEY) for _ in range(2)]
+            faulted = http.post(
+                "/v1/messages", json=VALID, headers={**KEY, "x-emulator-fault": "status=529"}
+            )
+            return [
+                *(r.headers["request-id"] for r in (*responses, faulted)),
+                *(assemble(parse_sse(r.content))["id"] for r in responses),
+                faulted.headers["anthropic-organization-id"],
+            ]
+
+    first = run()
+    assert first == run()
+    assert len(set(first)) == len(first)
 
 
 def test_text_is_utf8_on_the_wire_not_escaped(client: httpx.Client) -> None:
@@ -202,6 +234,7 @@ def test_raw_http_request_like_curl(server: Emulator) -> None:
     payload = json.dumps(request_body("Hello")).encode()
     head = (
         "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\nx-api-key: k\r\n"
+        "anthropic-version: 2023-06-01\r\n"
         f"content-type: application/json\r\ncontent-length: {len(payload)}\r\n"
         "connection: close\r\n\r\n"
     )
@@ -268,21 +301,37 @@ def test_invalid_requests_get_400_invalid_request_error(
 
 
 def test_a_body_that_is_not_json_gets_400(client: httpx.Client) -> None:
-    response = client.post("/v1/messages", content=b"{not json")
+    response = client.post(
+        "/v1/messages", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert "Invalid JSON" in response.json()["error"]["message"]
 
 
-def test_other_paths_get_404_not_found(client: httpx.Client) -> None:
-    for response in (client.get("/v1/messages"), client.post("/v1/complete", json={})):
+def test_other_paths_get_404_and_other_methods_405(client: httpx.Client) -> None:
+    for response in (client.post("/v1/complete", json={}), client.get("/v2/models")):
         assert response.status_code == 404
-        assert response.json()["error"]["type"] == "not_found_error"
+        assert response.json()["error"] == {"type": "not_found_error", "message": "Not Found"}
+    for response, allowed in (
+        (client.get("/v1/messages"), "POST"),
+        (client.delete("/v1/models"), "GET"),
+        (client.get("/v1/messages/count_tokens"), "POST"),
+    ):
+        assert response.status_code == 405
+        assert response.headers["allow"] == allowed
+        assert response.json()["error"]["message"] == "Method Not Allowed"
+    ids = [
+        r.headers["request-id"] for r in (client.get("/v1/messages"), client.post("/v1/messages"))
+    ]
+    assert ids[0] != ids[1]
 
 
 def test_missing_api_key_gets_401_and_a_bearer_token_is_accepted(server: Emulator) -> None:
     with httpx.Client(base_url=server.base_url) as http:
-        missing = http.post("/v1/messages", json=VALID)
-        bearer = http.post("/v1/messages", json=VALID, headers={"authorization": "Bearer tok"})
+        missing = http.post("/v1/messages", json=VALID, headers=VERSION)
+        bearer = http.post(
+            "/v1/messages", json=VALID, headers={"authorization": "Bearer tok", **VERSION}
+        )
     assert missing.status_code == 401
     assert missing.json()["error"]["type"] == "authentication_error"
     assert bearer.status_code == 200
@@ -290,12 +339,12 @@ def test_missing_api_key_gets_401_and_a_bearer_token_is_accepted(server: Emulato
 
 def test_api_key_is_checked_only_when_configured_and_never_recorded() -> None:
     with serve(api_key="sk-right") as running, httpx.Client(base_url=running.base_url) as http:
-        wrong = http.post("/v1/messages", json=VALID, headers={"x-api-key": "sk-wrong"})
-        right = http.post("/v1/messages", json=VALID, headers={"x-api-key": "sk-right"})
+        wrong = http.post("/v1/messages", json=VALID, headers={"x-api-key": "sk-wrong", **VERSION})
+        right = http.post("/v1/messages", json=VALID, headers={"x-api-key": "sk-right", **VERSION})
         assert "sk-right" not in repr(running.records) + repr(running)
     assert (wrong.status_code, right.status_code) == (401, 200)
     with serve(require_api_key=False) as running, httpx.Client(base_url=running.base_url) as http:
-        assert http.post("/v1/messages", json=VALID).status_code == 200
+        assert http.post("/v1/messages", json=VALID, headers=VERSION).status_code == 200
 
 
 # --- faults --------------------------------------------------------------------------------------
@@ -343,7 +392,7 @@ def test_sdk_retries_through_an_overload_and_succeeds(
 ) -> None:
     fault = "status=529;times=1;retry-after-ms=1"
     message = sdk.messages.create(
-        model="m", max_tokens=50, messages=[{"role": "user", "content": "What is 2+2?"}],
+        model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "What is 2+2?"}],
         extra_headers={"x-emulator-fault": fault},
     )  # fmt: skip
     block = message.content[0]
@@ -352,7 +401,7 @@ def test_sdk_retries_through_an_overload_and_succeeds(
     assert server.requests[fault] == 2
     with pytest.raises(anthropic.InternalServerError):
         sdk.messages.create(
-            model="m", max_tokens=50, messages=[{"role": "user", "content": "Hi"}],
+            model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "Hi"}],
             extra_headers={"x-emulator-fault": "status=500;should-retry=false"},
         )  # fmt: skip
     assert server.requests["status=500;should-retry=false"] == 1
@@ -361,7 +410,7 @@ def test_sdk_retries_through_an_overload_and_succeeds(
 def test_error_fault_sends_an_in_stream_error_event_and_ends_cleanly(client: httpx.Client) -> None:
     response = post(client, request_body(), "error=overloaded_error;after=3")
     events = parse_sse(response.content)
-    assert names(events) == ["message_start", "ping", "content_block_start", "error"]
+    assert names(events) == ["message_start", "content_block_start", "ping", "error"]
     assert events[-1][1] == {
         "type": "error",
         "error": {"type": "overloaded_error", "message": "Overloaded"},
@@ -376,7 +425,7 @@ def test_drop_n_sends_exactly_n_events_then_cuts_the_connection(
 ) -> None:
     received, error = read_until_error(client, request_body(), "drop=3")
     assert isinstance(error, httpx.RemoteProtocolError)
-    assert names(parse_sse(received)) == ["message_start", "ping", "content_block_start"]
+    assert names(parse_sse(received)) == ["message_start", "content_block_start", "ping"]
     assert FRAME.sub(b"", received) == b""
     assert server.wait_closed()
     assert server.records[-1].events_sent == 3
@@ -386,7 +435,7 @@ def test_drop_mid_cuts_the_next_event_in_half(client: httpx.Client) -> None:
     full = post(client, request_body()).content
     received, error = read_until_error(client, request_body(), "drop-mid=4")
     assert isinstance(error, httpx.RemoteProtocolError)
-    assert full.startswith(received)
+    assert without_ids(full).startswith(without_ids(received))
     frames = [m.group() for m in FRAME.finditer(full)]
     assert len(received) == sum(map(len, frames[:4])) + len(frames[4]) // 2
 
@@ -411,10 +460,11 @@ def test_trickle_writes_one_byte_per_chunk_with_the_same_events(
     payload = json.dumps(request_body("Hi")).encode()
     head = (
         "POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nx-emulator-fault: trickle\r\n"
+        "anthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"
         f"content-length: {len(payload)}\r\nconnection: close\r\n\r\n"
     )
     chunked = raw_exchange(server, head.encode() + payload).partition(b"\r\n\r\n")[2]
-    assert dechunk(chunked) == normal
+    assert without_ids(dechunk(chunked)) == without_ids(normal)
     assert chunked.count(b"\r\n1\r\n") >= len(normal) - 1  # one chunk per byte
 
 
@@ -518,7 +568,7 @@ def test_command_line_serves_until_interrupted() -> None:
         assert process.stdout is not None
         assert f"http://127.0.0.1:{port}" in process.stdout.readline()
         response = httpx.post(f"http://127.0.0.1:{port}/v1/messages", json=VALID,
-                              headers={"x-api-key": "sk-secret-123"})  # fmt: skip
+                              headers={"x-api-key": "sk-secret-123", **VERSION})  # fmt: skip
         assert response.status_code == 200
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=5)
@@ -547,7 +597,7 @@ def test_sdk_streams_text_and_gets_the_final_message(sdk: anthropic.Anthropic) -
     prompt: list[anthropic.types.MessageParam] = [
         {"role": "user", "content": "Write a haiku about autumn"}
     ]
-    with sdk.messages.stream(model="claude-x", max_tokens=200, messages=prompt) as stream:
+    with sdk.messages.stream(model="claude-sonnet-4-5", max_tokens=200, messages=prompt) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     block = final.content[0]
@@ -566,7 +616,7 @@ def test_sdk_assembles_tool_use_and_thinking(sdk: anthropic.Anthropic) -> None:
                          "required": ["location"]},
     }]  # fmt: skip
     with sdk.messages.stream(
-        model="claude-x", max_tokens=2000, tools=tools,
+        model="claude-sonnet-4-5", max_tokens=2000, tools=tools,
         thinking={"type": "enabled", "budget_tokens": 1024},
         messages=[{"role": "user", "content": "What's the weather in San Francisco?"}],
     ) as stream:  # fmt: skip
@@ -588,7 +638,9 @@ def test_serve_yields_its_base_url_usable_as_any_clients_base_url() -> None:
         assert url.startswith("http://127.0.0.1:")
         with anthropic.Anthropic(base_url=url, api_key="test") as client:
             reply = client.messages.create(
-                model="m", max_tokens=32, messages=[{"role": "user", "content": "What is 2+2?"}]
+                model="claude-sonnet-4-5",
+                max_tokens=32,
+                messages=[{"role": "user", "content": "What is 2+2?"}],
             )
         assert "4" in "".join(b.text for b in reply.content if b.type == "text")
         assert url.requests_total == 1

@@ -72,14 +72,14 @@ def body(*turns: Any, **extra: Any) -> dict[str, Any]:
     """A request whose messages alternate user/assistant, starting with the user."""
     roles = ("user", "assistant")
     messages = [{"role": roles[i % 2], "content": turn} for i, turn in enumerate(turns)]
-    return {"model": "claude-emulated", "max_tokens": 4000, "messages": messages, **extra}
+    return {"model": "claude-sonnet-4-5", "max_tokens": 4000, "messages": messages, **extra}
 
 
 @pytest.fixture(scope="module")
 def http() -> Iterator[httpx.Client]:
     with (
         serve() as running,
-        httpx.Client(base_url=running.base_url, headers={"x-api-key": "k"}, timeout=5) as client,
+        httpx.Client(base_url=running.base_url, headers={"x-api-key": "k", "anthropic-version": "2023-06-01"}, timeout=5) as client,
     ):
         yield client
 
@@ -308,7 +308,12 @@ def test_stop_sequences_cut_at_the_earliest_match(http: httpx.Client) -> None:
     assert (message["stop_reason"], message["stop_sequence"]) == ("stop_sequence", "5,")
     events = stream_events(http, body("Count to 10", stop_sequences=["7", "5,"]))
     delta = next(e for e in events if e["type"] == "message_delta")
-    assert delta["delta"] == {"stop_reason": "stop_sequence", "stop_sequence": "5,"}
+    assert delta["delta"] == {
+        "stop_reason": "stop_sequence",
+        "stop_sequence": "5,",
+        "stop_details": None,
+        "container": None,
+    }
 
 
 def test_usage_counts_what_was_sent(http: httpx.Client) -> None:

@@ -125,7 +125,7 @@ async def write_events(
         if faults.end == position or position == len(events):
             await writer.flush()
             return True
-        if position >= 2:  # after message_start and the first ping, the model "generates"
+        if position >= 1:  # message_start leaves at once; the content takes time
             tokens += events[position][1]
             due = start + shift + pacing.generation_time(tokens)
             if due > loop.time():
