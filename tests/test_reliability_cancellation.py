@@ -26,7 +26,7 @@ from rxstream.emulator import Emulator, RequestRecord
 KEY = "sk-ant-reliability-cancellation"
 RUN_HEADER = "x-reliability-run"
 STORY: dict[str, Any] = {
-    "model": "claude-emulated",
+    "model": "claude-sonnet-4-5",
     "max_tokens": 2000,
     "messages": [{"role": "user", "content": "Write a long story about a fox"}],
 }
@@ -301,7 +301,7 @@ async def test_stopping_an_async_stream_closes_the_connection_promptly(
 # --- no leaks ---------------------------------------------------------------------------
 
 SHORT: dict[str, Any] = {
-    "model": "claude-emulated",
+    "model": "claude-sonnet-4-5",
     "max_tokens": 64,
     "messages": [{"role": "user", "content": "Hello there"}],
 }

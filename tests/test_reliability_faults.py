@@ -19,6 +19,7 @@ from typing import Any, Literal
 import anyio
 import anyio.to_thread
 import httpx
+import msgspec
 import pytest
 
 from rxstream import (
@@ -50,7 +51,7 @@ from rxstream.errors import (
 
 KEY = "sk-ant-reliability-faults"
 PARAMS: dict[str, Any] = {
-    "model": "claude-emulated",
+    "model": "claude-sonnet-4-5",
     "max_tokens": 256,
     "messages": [{"role": "user", "content": "Hello there"}],
 }
@@ -123,6 +124,11 @@ class Outcome:
     closed: list[bool] = field(default_factory=list)  # per request: connection closed?
     in_flight: int = 0  # pooled connections still busy with a request after the end
     elapsed: float = 0.0
+
+
+def unid(message: Message | None) -> Message | None:
+    """The message with its id blanked: every response has a new id, as with the API."""
+    return None if message is None else msgspec.structs.replace(message, id="msg_")
 
 
 def accumulated(events: list[MessageStreamEvent]) -> Message:
@@ -330,10 +336,10 @@ def test_every_fault_ends_with_its_error_the_partial_message_and_no_leaked_conne
 
     if fault.error is None:
         assert outcome.error is None
-        assert outcome.final == reference.final
+        assert unid(outcome.final) == unid(reference.final)
     else:
         assert type(outcome.error) is fault.error, repr(outcome.error)
-        assert outcome.error.partial_message == reference.partial(delivered)
+        assert unid(outcome.error.partial_message) == unid(reference.partial(delivered))
         assert outcome.final is None
     if way.endswith("stream") and outcome.has_stream and fault.error is not None:
         assert outcome.error is not None
@@ -385,10 +391,10 @@ def test_an_in_stream_error_raises_its_own_class_with_status_type_request_id_and
     assert type(error) is cls, repr(error)
     assert error.status_code == status
     assert error.error_type == error_type
-    assert error.request_id == reference.request_id
-    assert error.partial_message == reference.partial(5)
+    assert error.request_id == outcome.records[-1].request_id
+    assert unid(error.partial_message) == unid(reference.partial(5))
     if way.endswith("stream"):
-        assert outcome.snapshot == reference.partial(5)
+        assert unid(outcome.snapshot) == unid(reference.partial(5))
     # Reading stopped at the error event, before the body's end: the socket is not reusable.
     assert outcome.closed == [True]
     assert outcome.in_flight == 0
@@ -430,7 +436,7 @@ def test_429_and_529_are_retried_after_the_delay_the_server_asked_for(
     assert all(case.delay <= gap < case.delay + 0.5 for gap in gaps), gaps
     if case.error is None:
         assert outcome.error is None
-        assert outcome.final == reference.final
+        assert unid(outcome.final) == unid(reference.final)
     else:
         assert type(outcome.error) is case.error
         assert outcome.error.status_code == 529

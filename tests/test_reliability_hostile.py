@@ -43,7 +43,7 @@ from rxstream.types import UnknownEvent
 
 KEY = "sk-ant-reliability-hostile"
 PARAMS: dict[str, Any] = {
-    "model": "claude-emulated",
+    "model": "claude-sonnet-4-5",
     "max_tokens": 64,
     "messages": [{"role": "user", "content": "Hello"}],
 }

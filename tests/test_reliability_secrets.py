@@ -35,7 +35,7 @@ OTHER_SECRET = "sk-ant-api03-WRONG-KEY-0a1b2c3d4e5f-tail-Z9x8C7v6"
 TOKEN = "oauth-token-RELIABILITY-5e6f7a8b-tail-M1n2B3v4"
 SECRETS = (SECRET, OTHER_SECRET, TOKEN)
 PARAMS: dict[str, Any] = {
-    "model": "claude-emulated",
+    "model": "claude-sonnet-4-5",
     "max_tokens": 64,
     "messages": [{"role": "user", "content": "Hello"}],
 }

@@ -160,7 +160,7 @@ class Handler:
 
     async def _respond(self, request: web.BaseRequest, record: RequestRecord) -> web.StreamResponse:
         raw = await request.content.read()  # no 1 MiB cap: the API takes up to 32 MB
-        request_id = self._ids.new("req")
+        record.request_id = request_id = self._ids.new("req")
         settings = self._settings
         try:
             endpoint = route(request)

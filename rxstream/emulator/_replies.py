@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._answers import short_answer
 from ._conversation import Conversation, read_conversation
-from ._followups import arithmetic_follow_up, capital_follow_up
+from ._followups import arithmetic_follow_up, capital_follow_up, is_follow_up
 from ._prose import compose_prose, topic_of
 from ._schema import tool_input
 from ._server_tools import call_input, wanted_server_tools
@@ -17,6 +18,7 @@ from ._thinking import reasoning
 from ._tools import answer_tool_results, describe_call, preamble, tools_to_call
 from ._validate import is_paused_turn
 
+_LEAD = re.compile(r"(?i)^\W*(?:and|so|now|then|ok(?:ay)?|what about|how about)\s+(?:in|for|at)?\s*")
 Kind = Literal["text", "thinking", "tool_use", "server_tool_use", "server_tool_result"]
 
 
@@ -132,7 +134,10 @@ def compose_reply(body: dict[str, Any]) -> Reply:
     elif tools:
         choice = body.get("tool_choice")
         forced = isinstance(choice, dict) and choice.get("type") in {"any", "tool"}
-        answer = "" if forced else preamble(tools, topic_of(prompt))
+        topic = topic_of(prompt)
+        if is_follow_up(prompt):  # "And in Berlin?": the same question about something else
+            topic = "that for " + re.sub(_LEAD, "", prompt).strip(" ?.!")
+        answer = "" if forced else preamble(tools, topic)
         if answer:
             blocks.append(Draft("text", answer))
         for tool in tools:

@@ -15,8 +15,8 @@ _SECRET_HEADERS = {"x-api-key", "authorization"}
 class RequestRecord:
     """One request as the server saw it (API keys are never stored).
 
-    `number` counts all requests from 1; `attempt` counts those with the same fault header.
-    Times are `time.monotonic()` values.
+    `number` counts all requests from 1; `attempt` counts those with the same fault header;
+    `request_id` is the `request-id` the response carried. Times are `time.monotonic()` values.
     """
 
     number: int
@@ -28,6 +28,7 @@ class RequestRecord:
     arrived_at: float = field(default_factory=time.monotonic)
     body: Any = None
     status: int | None = None
+    request_id: str | None = None
     events_sent: int = 0
     completed: bool = False
     closed_at: float | None = None
