@@ -392,7 +392,8 @@ def test_sdk_retries_through_an_overload_and_succeeds(
 ) -> None:
     fault = "status=529;times=1;retry-after-ms=1"
     message = sdk.messages.create(
-        model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "What is 2+2?"}],
+        model="claude-sonnet-4-5", max_tokens=50,
+        messages=[{"role": "user", "content": "What is 2+2?"}],
         extra_headers={"x-emulator-fault": fault},
     )  # fmt: skip
     block = message.content[0]

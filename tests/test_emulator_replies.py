@@ -79,7 +79,11 @@ def body(*turns: Any, **extra: Any) -> dict[str, Any]:
 def http() -> Iterator[httpx.Client]:
     with (
         serve() as running,
-        httpx.Client(base_url=running.base_url, headers={"x-api-key": "k", "anthropic-version": "2023-06-01"}, timeout=5) as client,
+        httpx.Client(
+            base_url=running.base_url,
+            headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+            timeout=5,
+        ) as client,
     ):
         yield client
 

@@ -63,7 +63,8 @@ def test_streaming_text_assembles_the_final_message(node: str, ts_emulator: Emul
         "end_turn", None, None,
     )  # fmt: skip
     assert message["usage"]["inference_geo"] == "global"
-    assert ID.fullmatch(message["id"]) and ID.fullmatch(seen["requestId"])
+    assert ID.fullmatch(message["id"])
+    assert ID.fullmatch(seen["requestId"])
 
 
 def test_non_streaming_message_and_every_header(node: str, ts_emulator: Emulator) -> None:
@@ -98,7 +99,8 @@ def test_a_tool_loop_uses_the_result_and_follows_up(node: str, ts_emulator: Emul
     assert seen["second"]["content"] == [
         {
             "type": "text",
-            "text": "In Paris it's 14 \u00b0C with light rain, wind 18 km/h. Yes \u2014 take an umbrella.",
+            "text": "In Paris it's 14 \u00b0C with light rain, wind 18 km/h. "
+            "Yes \u2014 take an umbrella.",
         }
     ]
     assert seen["third"]["content"][0]["text"] == (
@@ -117,7 +119,8 @@ def test_web_search_streams_its_call_results_and_citations(
     ]  # fmt: skip
     call, result = message["content"][1], message["content"][2]
     assert (call["name"], call["input"]) == ("web_search", {"query": "fusion energy"})
-    assert result["tool_use_id"] == call["id"] and call["id"].startswith("srvtoolu_01")
+    assert result["tool_use_id"] == call["id"]
+    assert call["id"].startswith("srvtoolu_01")
     urls = [r["url"] for r in result["content"]]
     assert urls[0] == "https://en.wikipedia.org/wiki/Fusion_energy"
     cited = [b for b in message["content"] if b.get("citations")]
@@ -146,7 +149,8 @@ def test_a_paused_turn_resumes_with_web_fetch_then_code(node: str, ts_emulator: 
 def test_thinking_reasons_about_the_question(node: str, ts_emulator: Emulator) -> None:
     seen = run(node, "thinking", ts_emulator)
     thinking, text = seen["message"]["content"]
-    assert "(12 + 8) \u00d7 3" in thinking["thinking"] and "it comes to 60" in thinking["thinking"]
+    assert "(12 + 8) \u00d7 3" in thinking["thinking"]
+    assert "it comes to 60" in thinking["thinking"]
     assert thinking["signature"]
     assert text["text"] == "(12 + 8) \u00d7 3 = 60."
     assert seen["events"].count("delta:signature_delta") == 1
@@ -188,7 +192,8 @@ def test_validation_errors_carry_the_apis_messages(node: str, ts_emulator: Emula
         ),
         "sampling": (
             "BadRequestError",
-            "`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
+            "`temperature` and `top_p` cannot both be specified for this model. "
+            "Please use only one.",
         ),
         "prefill": (
             "BadRequestError",

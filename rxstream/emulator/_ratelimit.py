@@ -42,9 +42,11 @@ class _Bucket:
         self.at = now
 
     def wait_for(self, amount: int) -> float:
-        """Seconds until `amount` is available (0 if it is now)."""
-        short = min(amount, self.limit) - self.level
-        return max(0.0, short * _WINDOW / self.limit)
+        """Seconds until `amount` is available (0 if it is now; a whole window if it never
+        fits, for a request larger than the limit can only be refused)."""
+        if amount > self.limit:
+            return _WINDOW
+        return max(0.0, (amount - self.level) * _WINDOW / self.limit)
 
     def reset_in(self) -> float:
         """Seconds until the bucket is full again."""
@@ -68,7 +70,7 @@ def _rfc3339(seconds_from_now: float) -> str:
 class Limiter:
     """The buckets of one emulator, shared by every request; thread-safe."""
 
-    def __init__(self, limits: RateLimits, clock: type[time.struct_time] | None = None) -> None:
+    def __init__(self, limits: RateLimits) -> None:
         now = time.monotonic()
         self._lock = threading.Lock()
         self._buckets = {
@@ -94,7 +96,7 @@ class Limiter:
                 seconds = max(1, math.ceil(waits[refused]))
                 return Verdict(self._headers(), seconds, refused)
             for name, bucket in self._buckets.items():
-                bucket.level -= min(wanted[name], bucket.limit)
+                bucket.level -= wanted[name]
             return Verdict(self._headers())
 
     def _headers(self) -> dict[str, str]:

@@ -18,7 +18,9 @@ from ._thinking import reasoning
 from ._tools import answer_tool_results, describe_call, preamble, tools_to_call
 from ._validate import is_paused_turn
 
-_LEAD = re.compile(r"(?i)^\W*(?:and|so|now|then|ok(?:ay)?|what about|how about)\s+(?:in|for|at)?\s*")
+_LEAD = re.compile(
+    r"(?i)^\W*(?:and|so|now|then|ok(?:ay)?|what about|how about)\s+(?:in|for|at)?\s*"
+)
 Kind = Literal["text", "thinking", "tool_use", "server_tool_use", "server_tool_result"]
 
 

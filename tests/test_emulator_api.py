@@ -1,0 +1,452 @@
+"""The emulator as faithful as the API, seen by the official Python SDK and by raw HTTP:
+endpoints, validation, headers and rate limits, server tools, conversations, ids.
+
+The same scenarios run under the official TypeScript SDK in `test_emulator_ts.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import httpx
+import pytest
+from anthropic.types import (
+    CitationsWebSearchResultLocation,
+    CodeExecutionToolResultBlock,
+    Message,
+    ServerToolUseBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    WebSearchToolResultBlock,
+)
+
+from rxstream.emulator import CATALOGUE, Emulator, RateLimits, serve
+
+MODEL = "claude-sonnet-4-5"
+HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+WEATHER: dict[str, Any] = {
+    "name": "get_weather",
+    "description": "Get the current weather for a city",
+    "input_schema": {
+        "type": "object",
+        "properties": {"location": {"type": "string"}},
+        "required": ["location"],
+    },
+}
+WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search"}
+
+
+def ask(text: str) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": text}]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Emulator]:
+    with serve() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def sdk(server: Emulator) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def http(server: Emulator) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=5) as client:
+        yield client
+
+
+def body(prompt: str = "Hi", **extra: Any) -> dict[str, Any]:
+    return {"model": MODEL, "max_tokens": 300, "messages": ask(prompt), **extra}
+
+
+def create(sdk: anthropic.Anthropic, **params: Any) -> Message:
+    """`messages.create` with plain dicts (the SDK's TypedDicts are checked by the API here)."""
+    message: Message = sdk.messages.create(**params)
+    return message
+
+
+def text(block: Any) -> str:
+    assert isinstance(block, TextBlock), block
+    return block.text
+
+
+# --- ids -----------------------------------------------------------------------------------------
+
+
+def test_every_response_has_new_ids_and_the_same_reply(sdk: anthropic.Anthropic) -> None:
+    params: dict[str, Any] = {**body("What's the weather in Paris?"), "tools": [WEATHER]}
+    first = sdk.messages.with_raw_response.create(**params)
+    second = sdk.messages.with_raw_response.create(**params)
+    one, two = first.parse(), second.parse()
+    assert one.content[0] == two.content[0]
+    call_one, call_two = one.content[1], two.content[1]
+    assert isinstance(call_one, ToolUseBlock)
+    assert isinstance(call_two, ToolUseBlock)
+    assert call_one.input == call_two.input == {"location": "Paris"}
+    assert one.id != two.id
+    assert call_one.id != call_two.id
+    assert first.headers["request-id"] != second.headers["request-id"]
+
+
+def test_injected_errors_and_rejections_get_their_own_request_ids(http: httpx.Client) -> None:
+    fault = {"x-emulator-fault": "status=529"}
+    ids = {
+        http.post("/v1/messages", json=body(), headers=fault).headers["request-id"]
+        for _ in range(3)
+    }
+    ids |= {
+        http.get("/v1/messages").headers["request-id"],
+        http.post("/v1/messages").headers["request-id"],
+    }
+    assert len(ids) == 5
+
+
+# --- endpoints -----------------------------------------------------------------------------------
+
+
+def test_count_tokens_agrees_with_the_usage_of_the_same_request(sdk: anthropic.Anthropic) -> None:
+    params: dict[str, Any] = {
+        "model": MODEL,
+        "system": "Answer briefly.",
+        "messages": ask("Write a haiku about autumn"),
+        "tools": [WEATHER],
+    }
+    counted = sdk.messages.count_tokens(**params)
+    created = create(sdk, **params, max_tokens=500)
+    assert counted.input_tokens == created.usage.input_tokens > 20
+
+
+def test_count_tokens_refuses_what_the_api_refuses(http: httpx.Client) -> None:
+    response = http.post("/v1/messages/count_tokens", json=body())
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "max_tokens: Extra inputs are not permitted"
+
+
+def test_models_list_paginates_both_ways_and_retrieves_by_alias(sdk: anthropic.Anthropic) -> None:
+    every = [m.id for m in sdk.models.list(limit=3)]  # auto-pagination follows last_id
+    assert every == [m.id for m in CATALOGUE]
+    page = sdk.models.list(limit=3, after_id=every[2])
+    assert ([m.id for m in page.data], page.has_more, page.first_id) == (every[3:6], True, every[3])
+    back = sdk.models.list(limit=2, before_id=every[3])
+    assert ([m.id for m in back.data], back.has_more) == (every[1:3], True)
+    model = sdk.models.retrieve("claude-sonnet-4-5")
+    assert (model.id, model.display_name, model.max_tokens, model.type) == (
+        "claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", 64_000, "model",
+    )  # fmt: skip
+    with pytest.raises(anthropic.NotFoundError, match="model: gpt-4o"):
+        sdk.models.retrieve("gpt-4o")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=0", "limit: Input should be between 1 and 1000"),
+        ("limit=x", "limit: Input should be a valid integer"),
+        ("after_id=nope", "Invalid cursor: nope"),
+    ],
+)
+def test_a_bad_models_query_gets_400(http: httpx.Client, query: str, message: str) -> None:
+    response = http.get(f"/v1/models?{query}")
+    assert (response.status_code, response.json()["error"]["message"]) == (400, message)
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "message"),
+    [
+        ({"model": "gpt-4o"}, 404, "model: gpt-4o"),
+        ({"frobnicate": 1}, 400, "frobnicate: Extra inputs are not permitted"),
+        ({"max_tokens": 64_001}, 400, "max_tokens: 64001 > 64000, which is the maximum allowed "
+         "number of output tokens for claude-sonnet-4-5"),
+        ({"temperature": 0.5, "top_p": 0.5}, 400, "`temperature` and `top_p` cannot both be "
+         "specified for this model. Please use only one."),
+        ({"max_tokens": 2000, "thinking": {"type": "enabled", "budget_tokens": 500}}, 400,
+         "thinking.enabled.budget_tokens: Input should be >= 1024"),
+        ({"thinking": {"type": "enabled", "budget_tokens": 1024}}, 400,
+         "`max_tokens` must be greater than `thinking.budget_tokens`."),
+        ({"tools": [{**WEATHER, "name": "get weather"}]}, 400,
+         "tools.0.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'"),
+        ({"tools": [{**WEATHER, "input_schema": {"type": "string"}}]}, 400,
+         "tools.0.custom.input_schema.type: Input should be 'object'"),
+        ({"tools": [{"type": "web_search_20250305", "name": "search"}]}, 400,
+         "tools.0.web_search_20250305.name: Input should be 'web_search'"),
+        ({"messages": [{"role": "user", "content": [{"type": "document", "source": {
+            "type": "base64", "media_type": "image/png", "data": "AAAA"}}]}]}, 400,
+         "messages.0.content.0.document.source.base64.media_type: Input should be "
+         "'application/pdf'"),
+        ({"messages": [{"role": "user", "content": [{"type": "audio"}]}]}, 400,
+         "messages.0.content.0.type: Input tag 'audio' found using 'type' does not match any "
+         "of the expected tags: 'text', 'image', 'document', 'search_result', 'tool_result', "
+         "'container_upload'"),
+        ({"model": "claude-opus-4-6", "messages": [*ask("Hi"), {"role": "assistant",
+          "content": "Hello"}]}, 400, "This model does not support assistant message prefill. "
+         "The conversation must end with a user message."),
+    ],
+)  # fmt: skip
+def test_invalid_requests_get_the_apis_status_and_message(
+    http: httpx.Client, changes: dict[str, Any], status: int, message: str
+) -> None:
+    response = http.post("/v1/messages", json={**body(), **changes})
+    assert response.status_code == status
+    error = response.json()
+    assert error["error"] == {
+        "type": "not_found_error" if status == 404 else "invalid_request_error",
+        "message": message,
+    }
+    assert error["request_id"] == response.headers["request-id"]
+
+
+def test_images_documents_and_older_models_prefill_are_accepted(http: httpx.Client) -> None:
+    image = {
+        "type": "image",
+        "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"},
+    }
+    pdf = {
+        "type": "document",
+        "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBER"},
+    }
+    text = {"type": "text", "text": "Describe these."}
+    content = {"role": "user", "content": [image, pdf, text]}
+    assert http.post("/v1/messages", json={**body(), "messages": [content]}).status_code == 200
+    prefill = [*ask("Name a colour"), {"role": "assistant", "content": "The colour is"}]
+    assert http.post("/v1/messages", json={**body(), "messages": prefill}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"anthropic-version": None}, "anthropic-version: header is required"),
+        ({"anthropic-version": "2020-01-01"}, "anthropic-version: '2020-01-01' is not a supported "
+         "version. Supported versions: 2023-01-01, 2023-06-01, 2026-10-21"),
+        ({"content-type": "text/plain"}, "Invalid content type text/plain: the request body must "
+         "be JSON (content-type: application/json)"),
+    ],
+)  # fmt: skip
+def test_headers_are_checked_like_the_api(
+    server: Emulator, headers: dict[str, str | None], message: str
+) -> None:
+    sent = {k: v for k, v in {**HEADERS, "content-type": "application/json", **headers}.items()}
+    request = httpx.Request("POST", f"{server}/v1/messages", content=json.dumps(body()).encode())
+    for name, value in sent.items():
+        if value is not None:
+            request.headers[name] = value
+    with httpx.Client() as client:
+        response = client.send(request)
+    assert (response.status_code, response.json()["error"]["message"]) == (400, message)
+
+
+def test_lenient_accepts_what_the_api_refuses() -> None:
+    strange = {**body(), "model": "gpt-4o", "frobnicate": 1, "temperature": 0.5, "top_p": 0.5}
+    with serve(lenient=True) as running, httpx.Client(base_url=running.base_url) as client:
+        response = client.post("/v1/messages", content=json.dumps(strange).encode(),
+                               headers={"x-api-key": "k", "content-type": "text/html"})  # fmt: skip
+        assert response.status_code == 200
+        assert response.json()["model"] == "gpt-4o"
+        missing = client.post("/v1/messages", json={"model": "x"}, headers={"x-api-key": "k"})
+        assert missing.json()["error"]["message"] == "max_tokens: Field required"
+
+
+# --- headers and rate limits ---------------------------------------------------------------------
+
+
+def test_rate_limit_headers_deplete_then_429_with_retry_after() -> None:
+    limits = RateLimits(requests=3, input_tokens=1_000, output_tokens=None)
+    with (
+        serve(rate_limits=limits) as running,
+        httpx.Client(base_url=running.base_url, headers=HEADERS) as client,
+    ):
+        responses = [client.post("/v1/messages", json=body()) for _ in range(4)]
+    remaining = [r.headers.get("anthropic-ratelimit-requests-remaining") for r in responses]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert remaining == ["2", "1", "0", "0"]
+    input_left = [int(r.headers["anthropic-ratelimit-input-tokens-remaining"]) for r in responses]
+    assert input_left[0] > input_left[1] > input_left[2]
+    assert input_left[2] <= input_left[3] <= input_left[2] + 1  # it refills continuously
+    assert "anthropic-ratelimit-output-tokens-limit" not in responses[0].headers
+    assert responses[0].headers["anthropic-ratelimit-tokens-limit"] == "1000"
+    refused = responses[3]
+    assert 1 <= int(refused.headers["retry-after"]) <= 20
+    assert refused.json()["error"]["type"] == "rate_limit_error"
+    assert refused.headers["anthropic-organization-id"] == running.settings.organization_id
+
+
+def test_a_token_limit_refuses_a_prompt_that_does_not_fit() -> None:
+    with (
+        serve(rate_limits=RateLimits(input_tokens=50)) as running,
+        httpx.Client(base_url=running.base_url, headers=HEADERS) as client,
+    ):
+        big = client.post("/v1/messages", json=body("word " * 80))
+    assert big.status_code == 429
+    assert "of 50 input tokens per minute" in big.json()["error"]["message"]
+    assert big.headers["retry-after"] == "60"
+
+
+@pytest.mark.parametrize("status", [429, 529])
+def test_every_429_and_529_carries_retry_after(http: httpx.Client, status: int) -> None:
+    plain = http.post("/v1/messages", json=body(), headers={"x-emulator-fault": f"status={status}"})
+    asked = http.post("/v1/messages", json=body(),
+                      headers={"x-emulator-fault": f"status={status};retry-after=7"})  # fmt: skip
+    assert (plain.status_code, plain.headers["retry-after"]) == (status, "1")
+    assert asked.headers["retry-after"] == "7"
+
+
+def test_faults_apply_to_count_tokens_and_models(sdk: anthropic.Anthropic) -> None:
+    with pytest.raises(anthropic.RateLimitError):
+        sdk.models.list(extra_headers={"x-emulator-fault": "status=429"})
+    with pytest.raises(anthropic.InternalServerError):
+        sdk.messages.count_tokens(
+            model=MODEL,
+            messages=[{"role": "user", "content": "Hi"}],
+            extra_headers={"x-emulator-fault": "status=529"},
+        )
+
+
+# --- server tools --------------------------------------------------------------------------------
+
+
+def test_web_search_streams_call_results_and_cited_answer(sdk: anthropic.Anthropic) -> None:
+    params = body("Search the web for the latest news on fusion energy", tools=[WEB_SEARCH])
+    events: list[str] = []
+    with sdk.messages.stream(**params) as stream:
+        for event in stream:
+            if event.type == "content_block_start":
+                events.append(event.content_block.type)
+            elif event.type == "content_block_delta":
+                events.append(event.delta.type)
+        message = stream.get_final_message()
+    assert events[events.index("server_tool_use") :][:3] == [
+        "server_tool_use", "input_json_delta", "input_json_delta",
+    ]  # fmt: skip
+    assert "web_search_tool_result" in events
+    assert events.count("citations_delta") == 2
+    call, result = message.content[1], message.content[2]
+    assert isinstance(call, ServerToolUseBlock)
+    assert isinstance(result, WebSearchToolResultBlock)
+    assert call.input == {"query": "fusion energy"}
+    assert result.tool_use_id == call.id
+    assert isinstance(result.content, list)
+    assert len(result.content) == 3
+    cited = [b for b in message.content if isinstance(b, TextBlock) and b.citations]
+    locations = [c.citations[0] for c in cited if c.citations]
+    assert all(isinstance(c, CitationsWebSearchResultLocation) for c in locations)
+    assert [getattr(c, "url", None) for c in locations] == [r.url for r in result.content[:2]]
+    assert message.usage.server_tool_use is not None
+    assert message.usage.server_tool_use.web_search_requests == 1
+    assert message.stop_reason == "end_turn"
+
+
+def test_pause_turn_and_resuming_it(sdk: anthropic.Anthropic) -> None:
+    tools = [{"type": "web_search_20250305", "name": "web_search"},
+             {"type": "code_execution_20250522", "name": "code_execution"}]  # fmt: skip
+    messages = ask("Search for the population of Lisbon and run code to compute 2 ** 10")
+    paused = create(sdk, model=MODEL, max_tokens=2000, messages=messages, tools=tools)
+    assert paused.stop_reason == "pause_turn"
+    assert [b.type for b in paused.content] == ["text", "server_tool_use", "web_search_tool_result"]
+    messages.append({"role": "assistant", "content": paused.content})
+    resumed = create(sdk, model=MODEL, max_tokens=2000, messages=messages, tools=tools)
+    assert resumed.stop_reason == "end_turn"
+    assert [b.type for b in resumed.content][:2] == [
+        "server_tool_use",
+        "code_execution_tool_result",
+    ]
+    ran = resumed.content[1]
+    assert isinstance(ran, CodeExecutionToolResultBlock)
+    assert ran.content.type == "code_execution_result"
+    assert ran.content.stdout == "1024\n"
+    assert resumed.container is not None
+    assert resumed.container.id.startswith("container_01")
+    assert "it printed 1024" in "".join(text(b) for b in resumed.content if b.type == "text")
+
+
+# --- conversation --------------------------------------------------------------------------------
+
+
+def test_tool_results_are_read_as_data(sdk: anthropic.Anthropic) -> None:
+    messages = ask("What's the weather in Paris? Should I take an umbrella?")
+    first = create(sdk, model=MODEL, max_tokens=500, messages=messages, tools=[WEATHER])
+    call = first.content[-1]
+    assert isinstance(call, ToolUseBlock)
+    result = {"location": "Paris", "temperature_c": 21, "conditions": "sunny"}
+    messages += [
+        {"role": "assistant", "content": first.content},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id,
+                                      "content": json.dumps(result)}]},
+    ]  # fmt: skip
+    answer = create(sdk, model=MODEL, max_tokens=500, messages=messages, tools=[WEATHER])
+    assert text(answer.content[0]) == (
+        "In Paris it's 21 \u00b0C with sunny. No umbrella needed, by the look of it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("turns", "answer"),
+    [
+        (["What is 12 + 30?", "And divided by 2?"], "42 \u00f7 2 = 21."),
+        (["What is 6 times 7?", "double it"], "42 \u00d7 2 = 84."),
+        (
+            ["What is the capital of Spain?", "What about Greece?"],
+            "The capital of Greece is Athens.",
+        ),
+        (["I'm Ada.", "What's my name?"], "Your name is Ada."),
+    ],
+)
+def test_follow_ups_refer_to_the_previous_turn(
+    sdk: anthropic.Anthropic, turns: list[str], answer: str
+) -> None:
+    messages: list[dict[str, Any]] = []
+    replies: list[str] = []
+    for turn in turns:
+        messages.append({"role": "user", "content": turn})
+        reply = create(sdk, model=MODEL, max_tokens=300, messages=messages)
+        messages.append({"role": "assistant", "content": reply.content})
+        replies.append(text(reply.content[0]))
+    assert replies[-1] == answer
+
+
+def test_thinking_works_through_the_question(sdk: anthropic.Anthropic) -> None:
+    message = create(
+        sdk, model=MODEL, max_tokens=3000, messages=ask("What's the weather in Oslo?"),
+        tools=[WEATHER], thinking={"type": "enabled", "budget_tokens": 1024},
+    )  # fmt: skip
+    thinking = message.content[0]
+    assert isinstance(thinking, ThinkingBlock)
+    assert 'I\'ll call get_weather with {"location":"Oslo"}.' in thinking.thinking
+
+
+# --- wire order and fields -----------------------------------------------------------------------
+
+
+def test_ping_follows_the_first_content_block_start(http: httpx.Client) -> None:
+    raw = http.post("/v1/messages", json=body(stream=True)).text
+    names = re.findall(r"^event: (\w+)$", raw, re.M)
+    assert names[:4] == ["message_start", "content_block_start", "ping", "content_block_delta"]
+    start = json.loads(raw.split("data: ", 2)[1].split("\n", 1)[0])["message"]
+    assert (start["stop_details"], start["container"]) == (None, None)
+    assert start["usage"]["inference_geo"] == "global"
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def test_every_option_is_on_the_command_lines_help() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "rxstream", "emulator", "--help"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    options = ("--host", "--port", "--ttft", "--tps", "--ping-interval", "--no-api-key",
+               "--api-key-env", "--lenient", "--rpm", "--itpm", "--otpm", "--seed")  # fmt: skip
+    for option in options:
+        assert option in shown
+    assert "0: unpaced" in shown
