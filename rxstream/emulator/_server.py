@@ -5,24 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 
-from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
-
-from ._handler import Handler, Settings
+from ._handler import Settings
 from ._ratelimit import RateLimits
+from ._serving import ServerThread, close, listen
 from ._state import RequestRecord, Tally
 from ._stream import Pacing
 
 # What `rxstream emulator` streams at by default: visibly, like a fast model.
 REALISTIC_TTFT = 0.5
 REALISTIC_TPS = 60.0
-
-_STARTUP_TIMEOUT = 10.0
-_SHUTDOWN_GRACE = 0.05
 
 
 class Emulator(str):
@@ -123,95 +117,6 @@ class Emulator(str):
         return self._tally.records[-1] if self._tally.records else None
 
 
-class _TrackingServer(web.Server):
-    """aiohttp's low-level server, reporting each connection's opening and closing."""
-
-    def __init__(self, handler: Handler, tally: Tally) -> None:
-        super().__init__(handler, access_log=None)
-        self.handler = handler
-        self._tally = tally
-        self._transports: dict[RequestHandler, asyncio.Transport] = {}
-
-    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
-        super().connection_made(handler, transport)
-        self._transports[handler] = transport
-        self._tally.connection_opened(transport)
-
-    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
-        super().connection_lost(handler, exc)
-        transport = self._transports.pop(handler, None)
-        if transport is not None:
-            self._tally.connection_closed(transport)
-
-    def abort_all(self) -> None:
-        """Cut every open connection at once (a stopping server does not wait for streams)."""
-        for transport in list(self._transports.values()):
-            transport.abort()
-
-
-async def _listen(
-    emulator: Emulator, log: Callable[[str], None] | None
-) -> tuple[web.ServerRunner, _TrackingServer]:
-    server = _TrackingServer(Handler(emulator.settings, emulator._tally, log), emulator._tally)
-    runner = web.ServerRunner(server, shutdown_timeout=_SHUTDOWN_GRACE)
-    await runner.setup()
-    site = web.SockSite(runner, emulator._listener)
-    await site.start()
-    return runner, server
-
-
-async def _close(runner: web.ServerRunner, server: _TrackingServer) -> None:
-    server.abort_all()
-    await server.handler.cancel_all()
-    await runner.cleanup()
-
-
-class _ServerThread:
-    """An emulator served by its own event loop on a daemon thread."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="rxstream-emulator", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        if not self._ready.wait(_STARTUP_TIMEOUT):
-            raise RuntimeError("the emulator did not start in time")
-        if self._failure is not None:
-            self._thread.join()
-            raise self._failure
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._main(loop))
-        except BaseException as exc:  # reported to the starting thread
-            self._failure = exc
-            self._ready.set()
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._stop = asyncio.Event()
-        runner, server = await _listen(self.emulator, None)
-        self._loop = loop
-        self._ready.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await _close(runner, server)
-
-
 @contextlib.contextmanager
 def serve(
     *,
@@ -250,7 +155,7 @@ def serve(
         require_api_key=require_api_key, api_key=api_key, lenient=lenient,
         rate_limits=rate_limits, seed=seed,
     )  # fmt: skip
-    thread = _ServerThread(emulator)
+    thread = ServerThread(emulator)
     thread.start()
     try:
         yield emulator
@@ -284,7 +189,7 @@ async def aserve(
         require_api_key=require_api_key, api_key=api_key, lenient=lenient,
         rate_limits=rate_limits, seed=seed,
     )  # fmt: skip
-    thread = _ServerThread(emulator)
+    thread = ServerThread(emulator)
     await anyio.to_thread.run_sync(thread.start)
     try:
         yield emulator
@@ -326,13 +231,13 @@ def run(
     )  # fmt: skip
 
     async def main() -> None:
-        runner, server = await _listen(emulator, log)
+        runner, server = await listen(emulator, log)
         if log is not None:
             log(f"rxstream emulator listening on {emulator.base_url} (Ctrl-C stops it)")
         try:
             await asyncio.Event().wait()
         finally:
-            await _close(runner, server)
+            await close(runner, server)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

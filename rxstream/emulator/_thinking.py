@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ._conversation import Conversation
-from ._followups import parse_result, result_summary
+from ._followups import parse_result, previous_question, result_summary
 from ._prose import topic_of
 
 _EQUATION = re.compile(r"^(.+?) = (-?[\d.]+)\.$")
@@ -53,8 +53,11 @@ def reasoning(
     """What the model thinks before answering: the question, the facts at hand, the plan."""
     question = conversation.last_user.text
     asked = _shorten(question, 120)
-    parts = [f'The user wrote: "{asked}".' if asked else "The conversation continues."]
     results = conversation.last_user.tool_results
+    parts = [f'The user wrote: "{asked}".' if asked else "The conversation continues."]
+    if results and not asked:
+        earlier = _shorten(previous_question(conversation), 120)
+        parts = [f'The tool results for "{earlier}" are back.' if earlier else parts[0]]
     if follow_up:
         parts.append(follow_up)
     elif server_calls:
