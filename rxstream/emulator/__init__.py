@@ -44,7 +44,8 @@ Faults: the request header `x-emulator-fault` holds `;`-separated directives.
 
 N counts the reply's own events (`message_start`, the first `content_block_start`, the `ping`
 after it, ...), never keep-alive pings. Without streaming, `drop=<N>`, `drop-mid=<N>` and
-`end=<N>` all send half the JSON body and cut the connection; `stall` delays the body. A header that does not parse gets a 400.
+`end=<N>` all send half the JSON body and cut the connection; `stall` delays the body. A
+header that does not parse gets a 400.
 
 `Emulator` counts requests (`requests` by fault header value, `requests_total`), the
 connections open now (`open_connections`), and keeps a `RequestRecord` per request with its
