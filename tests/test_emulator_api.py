@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import anthropic
 import httpx
+import httpx2
 import pytest
 from anthropic.types import (
     CitationsWebSearchResultLocation,
@@ -450,3 +454,85 @@ def test_every_option_is_on_the_command_lines_help() -> None:
     for option in options:
         assert option in shown
     assert "0: unpaced" in shown
+
+
+# --- every fault, as the Python SDK sees it ----------------------------------------------------
+
+SDK_FAULTS: dict[str, tuple[type[Exception], int | None, str | None]] = {
+    "status=429": (anthropic.RateLimitError, 429, "1"),
+    "status=529": (anthropic.OverloadedError, 529, "1"),
+    "status=500": (anthropic.InternalServerError, 500, None),
+    "status=529;retry-after=3": (anthropic.OverloadedError, 529, "3"),
+    "error=overloaded_error;after=5": (anthropic.APIStatusError, 200, None),
+    # The SDK lets its HTTP library's error through when a stream is cut mid-body.
+    "drop=4": (httpx2.RemoteProtocolError, None, None),
+    "drop-mid=4": (httpx2.RemoteProtocolError, None, None),
+    "drop=headers": (anthropic.APIConnectionError, None, None),
+}
+
+
+@pytest.mark.parametrize("fault", SDK_FAULTS)
+def test_every_fault_reaches_the_python_sdk_as_its_error(
+    server: Emulator, sdk: anthropic.Anthropic, fault: str
+) -> None:
+    error_class, status, retry_after = SDK_FAULTS[fault]
+    with (
+        pytest.raises(error_class) as caught,
+        sdk.messages.stream(
+            **body("Count to 20"), extra_headers={"x-emulator-fault": fault}
+        ) as stream,
+    ):
+        stream.get_final_message()
+    error = caught.value
+    assert type(error) is error_class
+    assert getattr(error, "status_code", None) == status
+    if isinstance(error, anthropic.APIStatusError):
+        assert error.request_id == server.records[-1].request_id
+        assert error.response.headers.get("retry-after") == retry_after
+
+
+@pytest.mark.parametrize("fault", ["end=5", "stall=0.3;after=3", "trickle", "status=529;times=1"])
+def test_faults_the_python_sdk_rides_through(fault: str, server: Emulator) -> None:
+    with anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=1) as client:
+        headers = {"x-emulator-fault": f"{fault};retry-after-ms=10" if "status" in fault else fault}
+        with client.messages.stream(**body("Count to 5"), extra_headers=headers) as stream:
+            message = stream.get_final_message()
+    expected = "1, 2, 3, 4," if fault == "end=5" else "1, 2, 3, 4, 5."
+    assert text(message.content[0]) == expected
+
+
+# --- pacing --------------------------------------------------------------------------------------
+
+
+def first_and_last(client: httpx.Client, **headers: str) -> tuple[float, float]:
+    """Seconds from sending to the first content block, and to the end of the stream."""
+    started = time.monotonic()
+    first = 0.0
+    with client.stream("POST", "/v1/messages", json=body("Count to 30", stream=True),
+                       headers=headers) as response:  # fmt: skip
+        for line in response.iter_lines():
+            if line == "event: content_block_start" and not first:
+                first = time.monotonic() - started
+    return first, time.monotonic() - started
+
+
+def test_the_command_streams_visibly_by_default_and_tps_0_is_unpaced() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rxstream", "emulator", "--port", str(port)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=HEADERS) as client:
+            first, last = first_and_last(client)
+            assert 0.45 <= first < 1.5  # 0.5 s to the first token
+            assert last - first >= 0.4  # 30 numbers at 60 tokens per second
+            first, last = first_and_last(client, **{"x-emulator-tps": "0", "x-emulator-ttft": "0"})
+            assert last < 0.4
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=5)

@@ -214,6 +214,7 @@ def test_validation_errors_carry_the_apis_messages(node: str, ts_emulator: Emula
 
 FAULTS = {
     "fault_429": ("RateLimitError", 429, "rate_limit_error", "1"),
+    "fault_529": ("OverloadedError", 529, "overloaded_error", "1"),
     "fault_500": ("InternalServerError", 500, "api_error", None),
     "fault_error_event": ("APIError", None, "overloaded_error", None),
     "fault_drop": ("AnthropicError", None, None, None),

@@ -143,6 +143,9 @@ const scenarios = {
     );
     return { text: message.content[0].text };
   },
+  async fault_529() {
+    return faulted("status=529");
+  },
   async fault_500() {
     return faulted("status=500");
   },
