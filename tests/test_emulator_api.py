@@ -419,6 +419,45 @@ def test_follow_ups_refer_to_the_previous_turn(
     assert replies[-1] == answer
 
 
+@pytest.mark.parametrize(
+    ("turns", "answer"),
+    [
+        (["Why is the sky blue?", "Summarize that"],
+         'In short: Here is a concise answer to "Why is the sky blue?".'),
+        (["What is 2 + 2?", "What did I just ask?"], "You asked: \u201cWhat is 2 + 2?\u201d"),
+    ],
+)  # fmt: skip
+def test_questions_about_the_conversation_itself(
+    sdk: anthropic.Anthropic, turns: list[str], answer: str
+) -> None:
+    test_follow_ups_refer_to_the_previous_turn(sdk, turns, answer)
+
+
+def test_tell_me_more_continues_the_previous_topic(sdk: anthropic.Anthropic) -> None:
+    messages: list[dict[str, Any]] = ask("How do tides work?")
+    first = create(sdk, model=MODEL, max_tokens=2000, messages=messages)
+    messages += [{"role": "assistant", "content": first.content}, *ask("Tell me more")]
+    more = text(create(sdk, model=MODEL, max_tokens=2000, messages=messages).content[0])
+    assert more.startswith("More on \u201cHow do tides work?\u201d\n\n")
+    assert more.count("\n\n") >= 3
+
+
+def test_a_forced_server_tool_is_used_whatever_the_prompt(sdk: anthropic.Anthropic) -> None:
+    message = create(
+        sdk, **body("Hello there"), tools=[WEB_SEARCH, WEATHER],
+        tool_choice={"type": "tool", "name": "web_search"},
+    )  # fmt: skip
+    assert [b.type for b in message.content][1:3] == ["server_tool_use", "web_search_tool_result"]
+
+
+def test_a_prompt_longer_than_the_context_window_is_refused(http: httpx.Client) -> None:
+    response = http.post("/v1/messages", json=body("word " * 200_001))
+    assert response.status_code == 400
+    assert re.fullmatch(
+        r"prompt is too long: \d+ tokens > 200000 maximum", response.json()["error"]["message"]
+    )
+
+
 def test_thinking_works_through_the_question(sdk: anthropic.Anthropic) -> None:
     message = create(
         sdk, model=MODEL, max_tokens=3000, messages=ask("What's the weather in Oslo?"),

@@ -185,3 +185,28 @@ def subject_of(call_input: Any) -> str | None:
             if isinstance(value, str) and value:
                 return value
     return None
+
+
+_MORE = re.compile(
+    r"(?i)^\W*(?:tell me more|more|go on|continue|keep going|elaborate|expand on that|"
+    r"(?:can you )?explain (?:that|it) (?:more|further|in more detail))\W*$"
+)
+_WHAT_ASKED = re.compile(r"(?i)\bwhat (?:did|was) (?:i|my) (?:just )?(?:ask|question|say)\b")
+_SUMMARY = re.compile(r"(?i)^\W*(?:summari[sz]e|tl;?dr|in short|shorter|sum (?:that|it) up)\b")
+
+
+def conversational_follow_up(conversation: Conversation) -> str | None:
+    """Answers that are about the conversation itself: "Tell me more", "Summarize that",
+    "What did I just ask?"; None for anything else or with no earlier turn."""
+    text = conversation.last_user.text.strip()
+    asked, said = previous_turn(conversation, "user"), previous_turn(conversation, "assistant")
+    if _WHAT_ASKED.search(text):
+        if not asked:
+            return "This is the first thing you've asked me in this conversation."
+        return f"You asked: \u201c{' '.join(asked.split())}\u201d"
+    if _SUMMARY.search(text) and said and len(text.split()) <= 6:
+        first = re.split(r"(?<=[.!?])\s", " ".join(said.split()), maxsplit=1)[0]
+        return f"In short: {first}"
+    if _MORE.match(text) and asked:
+        return "MORE:" + asked  # expanded by the caller, which writes prose
+    return None

@@ -16,7 +16,7 @@ from ._conversation import input_tokens
 from ._faults import Faults, FaultSyntaxError, parse_faults
 from ._ids import IdSource
 from ._message import Composed, compose
-from ._models import PageError, list_page
+from ._models import PageError, find_model, list_page
 from ._ratelimit import Limiter, RateLimits
 from ._state import RequestRecord, Tally
 from ._stream import BodyWriter, Pacing, write_events
@@ -126,7 +126,9 @@ class Handler:
             self._tally.changed()
             if self._log is not None:
                 shown = f" fault={record.fault!r}" if record.fault else ""
-                self._log(f"{request.method} {request.path} -> {record.status}{shown}")
+                self._log(
+                    f"{request.method} {request.path} -> {record.status} {record.request_id}{shown}"
+                )
 
     def _error(self, rejection: Rejection, request_id: str) -> web.Response:
         headers = dict(rejection.headers)
@@ -188,29 +190,44 @@ class Handler:
             pacing = _pacing(request, settings.pacing)
             count_only = endpoint == "/v1/messages/count_tokens"
             record.body = body = _parse_body(raw, settings, count_only)
+            prompt_tokens = self._prompt_tokens(body)
             if count_only:
-                return self._json({"input_tokens": input_tokens(body)}, request_id)
+                return self._json({"input_tokens": prompt_tokens}, request_id)
             if faults.status is not None or faults.drop_headers:
                 return self._fault_response(request, faults, request_id)
             composed = compose(body, self._ids)
-            usage = composed.message["usage"]
-            verdict = self._limiter.meter(usage["input_tokens"], usage["output_tokens"])
-            if verdict.retry_after is not None:
-                limit = verdict.headers[f"anthropic-ratelimit-{verdict.limit_name}-limit"]
-                message = _RATE_LIMITED.format(
-                    org=settings.organization_id, limit=limit,
-                    what=verdict.limit_name.replace("-", " "),
-                )  # fmt: skip
-                wait = {**verdict.headers, "retry-after": str(verdict.retry_after)}
-                raise Rejection(429, "rate_limit_error", message, wait)
+            limits = self._meter(composed)
         except PageError as exc:
             return self._error(Rejection(400, "invalid_request_error", str(exc)), request_id)
         except Rejection as rejection:
             return self._error(rejection, request_id)
-        headers = {**self._headers(request_id), **verdict.headers}
+        headers = {**self._headers(request_id), **limits}
         if body.get("stream"):
             return await self._stream(request, record, composed, faults, pacing, headers)
         return await self._whole(request, record, composed, faults, pacing, headers)
+
+    def _prompt_tokens(self, body: dict[str, Any]) -> int:
+        """The request's input tokens; a 400 if they overflow the model's context window."""
+        tokens = input_tokens(body)
+        model = None if self._settings.lenient else find_model(body["model"])
+        if model is not None and tokens > model.max_input_tokens:
+            message = f"prompt is too long: {tokens} tokens > {model.max_input_tokens} maximum"
+            raise Rejection(400, "invalid_request_error", message)
+        return tokens
+
+    def _meter(self, composed: Composed) -> dict[str, str]:
+        """Count the response against the rate limits: their headers, or a 429."""
+        usage = composed.message["usage"]
+        verdict = self._limiter.meter(usage["input_tokens"], usage["output_tokens"])
+        if verdict.retry_after is None:
+            return verdict.headers
+        message = _RATE_LIMITED.format(
+            org=self._settings.organization_id,
+            limit=verdict.headers[f"anthropic-ratelimit-{verdict.limit_name}-limit"],
+            what=verdict.limit_name.replace("-", " "),
+        )
+        wait = {**verdict.headers, "retry-after": str(verdict.retry_after)}
+        raise Rejection(429, "rate_limit_error", message, wait)
 
     def _fault_response(
         self, request: web.BaseRequest, faults: Faults, request_id: str

@@ -9,7 +9,12 @@ from typing import Any, Literal
 
 from ._answers import short_answer
 from ._conversation import Conversation, read_conversation
-from ._followups import arithmetic_follow_up, capital_follow_up, is_follow_up
+from ._followups import (
+    arithmetic_follow_up,
+    capital_follow_up,
+    conversational_follow_up,
+    is_follow_up,
+)
 from ._prose import compose_prose, topic_of
 from ._schema import tool_input
 from ._server_tools import call_input, wanted_server_tools
@@ -17,6 +22,7 @@ from ._server_writing import ServerStep, server_answer, server_steps_done
 from ._thinking import reasoning
 from ._tools import answer_tool_results, describe_call, preamble, tools_to_call
 from ._validate import is_paused_turn
+from ._validate_blocks import server_tool_name
 
 _LEAD = re.compile(
     r"(?i)^\W*(?:and|so|now|then|ok(?:ay)?|what about|how about)\s+(?:in|for|at)?\s*"
@@ -64,6 +70,12 @@ def _text_answer(conversation: Conversation) -> tuple[str, str]:
         return answer_tool_results(conversation), ""
     if followed := arithmetic_follow_up(conversation):
         return followed
+    if about := conversational_follow_up(conversation):
+        if about.startswith("MORE:"):
+            asked = " ".join(about[5:].split())
+            more = compose_prose(f"Explain {topic_of(asked)} in 3 paragraphs")
+            return f"More on \u201c{asked}\u201d\n\n{more}", f'They want more on "{asked}".'
+        return about, "This is about our conversation so far, not a new question."
     if rephrased := capital_follow_up(conversation):
         again = Conversation(conversation.system, (*conversation.turns[:-1],))
         answer = short_answer(_with_prompt(again, rephrased))
@@ -83,7 +95,14 @@ def _server_reply(
 ) -> tuple[list[Draft], list[str], bool] | None:
     """The server-tool part of a reply: (blocks, thinking lines, pause?), or None if none."""
     prompt = conversation.last_user.text
-    offered = wanted_server_tools(list(body.get("tools") or []), prompt)
+    tools = list(body.get("tools") or [])
+    offered = wanted_server_tools(tools, prompt)
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "tool":  # a forced server tool
+        offered = [t for t in tools if t.get("name") == choice.get("name") and server_tool_name(t)]
+    elif isinstance(choice, dict) and choice.get("type") == "any" and not offered:
+        servers = [t for t in tools if server_tool_name(t)]
+        offered = servers[:1] if len(servers) == len(tools) else []  # no client tool to call
     done = server_steps_done(body["messages"][-1]) if paused else []
     remaining = [t for t in offered if call_input(t, prompt)[0] not in {s.name for s in done}]
     if not offered or (conversation.last_user.tool_results and not prompt.strip()):
