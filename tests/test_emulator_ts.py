@@ -2,7 +2,7 @@
 
 Each scenario of `tests/ts/scenario.mjs` runs in its own `node` process against an emulator on
 a free loopback port and prints what the client saw as JSON; these tests check it exactly.
-`scripts/setup-node.sh` installs Node.js and the pinned SDK (run it before pytest).
+`scripts/setup-system.sh` installs Node.js and the pinned SDK (run it before pytest).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ ID = re.compile(r"(msg|req|toolu|srvtoolu|container)_01\w{22}")
 def node() -> str:
     found = shutil.which("node")
     if found is None or not SDK.exists():
-        pytest.fail("Node.js and the TypeScript SDK are missing: run scripts/setup-node.sh")
+        pytest.fail("Node.js and the TypeScript SDK are missing: run scripts/setup-system.sh")
     return found
 
 
