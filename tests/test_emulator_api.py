@@ -7,6 +7,7 @@ The same scenarios run under the official TypeScript SDK in `test_emulator_ts.py
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -575,3 +576,33 @@ def test_the_command_streams_visibly_by_default_and_tps_0_is_unpaced() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=5)
+
+
+def test_the_command_takes_its_key_from_the_environment_and_a_seed() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "rxstream", "emulator", "--port", str(port), "--tps", "0",
+               "--api-key-env", "EMULATOR_KEY", "--seed", "fixed", "--rpm", "2"]  # fmt: skip
+    environment = {**os.environ, "EMULATOR_KEY": "sk-from-env"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            wrong = client.post("/v1/messages", json=body(), headers={**HEADERS, "x-api-key": "no"})
+            right = [
+                client.post(
+                    "/v1/messages", json=body(), headers={**HEADERS, "x-api-key": "sk-from-env"}
+                )
+                for _ in range(3)
+            ]
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=5)
+    assert wrong.status_code == 401
+    assert [r.status_code for r in right] == [200, 200, 429]
+    with serve(seed="fixed") as same:
+        assert right[0].headers["anthropic-organization-id"] == same.settings.organization_id
+    assert "sk-from-env" not in output
+    assert f"-> 200 {right[0].headers['request-id']}" in output
