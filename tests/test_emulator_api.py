@@ -148,6 +148,7 @@ def test_models_list_paginates_both_ways_and_retrieves_by_alias(sdk: anthropic.A
     assert (model.id, model.display_name, model.max_tokens, model.type) == (
         "claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", 64_000, "model",
     )  # fmt: skip
+    assert (model.lifecycle, model.line, model.deprecated_at) == ("active", "sonnet", None)
     with pytest.raises(anthropic.NotFoundError, match="model: gpt-4o"):
         sdk.models.retrieve("gpt-4o")
 
@@ -373,6 +374,10 @@ def test_pause_turn_and_resuming_it(sdk: anthropic.Anthropic) -> None:
     assert resumed.container is not None
     assert resumed.container.id.startswith("container_01")
     assert "it printed 1024" in "".join(text(b) for b in resumed.content if b.type == "text")
+    again = create(sdk, model=MODEL, max_tokens=2000, messages=ask("Run code to compute 3 * 3"),
+                   tools=tools, container=resumed.container.id)  # fmt: skip
+    assert again.container is not None
+    assert again.container.id == resumed.container.id
 
 
 # --- conversation --------------------------------------------------------------------------------

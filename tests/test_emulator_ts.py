@@ -173,7 +173,12 @@ def test_models_paginate_and_resolve_aliases(node: str, ts_emulator: Emulator) -
     assert seen["ids"][:2] == ["claude-opus-4-6", "claude-sonnet-4-6"]
     assert len(seen["ids"]) == len(set(seen["ids"])) == 8
     assert seen["firstPage"] == {"ids": seen["ids"][:3], "hasMore": True, "lastId": seen["ids"][2]}
-    assert seen["alias"]["id"] == "claude-haiku-4-5-20251001"
+    assert seen["alias"] == {
+        "type": "model", "id": "claude-haiku-4-5-20251001", "display_name": "Claude Haiku 4.5",
+        "created_at": "2025-10-15T00:00:00Z", "lifecycle": "active", "deprecated_at": None,
+        "retires_at": None, "line": "haiku", "capabilities": None, "max_input_tokens": 200_000,
+        "max_tokens": 64_000,
+    }  # fmt: skip
     assert (seen["missing"]["error"], seen["missing"]["message"]) == (
         "NotFoundError",
         "model: gpt-4o",

@@ -158,7 +158,10 @@ def compose(body: dict[str, Any], ids: IdSource | None = None) -> Composed:
             elif container is None:
                 expires = datetime.datetime.now(datetime.UTC) + _CONTAINER_LIFETIME
                 stamp = expires.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-                container = {"id": ids.new("container"), "expires_at": stamp, "skills": None}
+                given = body.get("container")  # a request may name the container to reuse
+                reused = given if isinstance(given, str) and given else None
+                container = {"id": reused or ids.new("container"), "expires_at": stamp,
+                             "skills": None}  # fmt: skip
         else:
             server = draft.kind == "server_tool_use"
             final = _tool_block(draft, ids.new("srvtoolu" if server else "toolu"), server)

@@ -28,6 +28,11 @@ class Model:
             "id": self.id,
             "display_name": self.display_name,
             "created_at": self.created_at,
+            "lifecycle": "active",
+            "deprecated_at": None,
+            "retires_at": None,
+            "line": self.display_name.split()[1].lower(),  # "Claude Opus 4.6" -> "opus"
+            "capabilities": None,
             "max_input_tokens": self.max_input_tokens,
             "max_tokens": self.max_tokens,
         }
