@@ -18,11 +18,16 @@ _WINDOW = 60.0
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Per-minute limits (None: unlimited, and no headers for that limit)."""
+    """Per-minute limits (None: unlimited, and no headers for that limit).
 
-    requests: int | None = 4000
-    input_tokens: int | None = 2_000_000
-    output_tokens: int | None = 400_000
+    The defaults are far above any real tier, so that test suites and benchmarks sharing one
+    emulator never meet a 429 they did not ask for; `rxstream emulator` starts with a real
+    tier's limits (4,000 requests, 2,000,000 input and 400,000 output tokens a minute).
+    """
+
+    requests: int | None = 100_000
+    input_tokens: int | None = 100_000_000
+    output_tokens: int | None = 20_000_000
 
     def __post_init__(self) -> None:
         for name in ("requests", "input_tokens", "output_tokens"):

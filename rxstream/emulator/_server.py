@@ -144,7 +144,7 @@ def serve(
         lenient: accept what the API refuses (unknown models and fields, a missing
             `anthropic-version`, any content type, prefill, both temperature and top_p).
         rate_limits: requests, input and output tokens per minute, which really deplete
-            (default: generous limits; a limit of None sends no headers for it).
+            (default: far above any real tier; a limit of None sends no headers for it).
         seed: make every id (`msg_`, `toolu_`, `req_`, ...) and the organization id
             reproducible; without one they are random, as the API's are.
 
