@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -32,6 +33,7 @@ from anthropic.types import (
     WebSearchToolResultBlock,
 )
 
+import rxstream
 from rxstream.emulator import CATALOGUE, Emulator, RateLimits, serve
 
 MODEL = "claude-sonnet-4-5"
@@ -611,3 +613,46 @@ def test_the_command_takes_its_key_from_the_environment_and_a_seed() -> None:
         assert right[0].headers["anthropic-organization-id"] == same.settings.organization_id
     assert "sk-from-env" not in output
     assert f"-> 200 {right[0].headers['request-id']}" in output
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+
+
+def test_concurrent_clients_get_unique_ids_and_an_exact_rate_limit() -> None:
+    limits = RateLimits(requests=50, input_tokens=None, output_tokens=None)
+    with serve(rate_limits=limits) as running:
+
+        def client_thread(results: list[httpx.Response]) -> None:
+            with httpx.Client(base_url=running.base_url, headers=HEADERS) as client:
+                results.extend(client.post("/v1/messages", json=body()) for _ in range(10))
+
+        per_thread: list[list[httpx.Response]] = [[] for _ in range(8)]
+        threads = [threading.Thread(target=client_thread, args=(r,)) for r in per_thread]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    responses = [r for results in per_thread for r in results]
+    statuses = [r.status_code for r in responses]
+    # 50 in the bucket, plus what it refills while the 80 requests run (well under a second).
+    assert 50 <= statuses.count(200) <= 51
+    assert statuses.count(429) == 80 - statuses.count(200)
+    assert len({r.headers["request-id"] for r in responses}) == 80
+    ok = [r.json()["id"] for r in responses if r.status_code == 200]
+    assert len(set(ok)) == len(ok)
+
+
+@pytest.mark.anyio
+async def test_rxstream_reads_server_tools_under_both_backends(server: Emulator) -> None:
+    params = body("Search the web for the latest news on fusion energy", tools=[WEB_SEARCH])
+    async with (
+        rxstream.AsyncClient(base_url=server.base_url, api_key="k") as client,
+        client.messages.stream(**params) as stream,
+    ):
+        message = await stream.get_final_message()
+    kinds = [type(block).__name__ for block in message.content]
+    assert kinds[:3] == ["TextBlock", "ServerToolUseBlock", "WebSearchToolResultBlock"]
+    cited = [b for b in message.content if isinstance(b, rxstream.TextBlock) and b.citations]
+    assert len(cited) == 2
+    assert message.stop_details is None
+    assert message.container is None
