@@ -91,124 +91,145 @@ class _Budget:
         return kept, len(kept) < len(pieces)
 
 
+class _Content:
+    """The content blocks of one reply as they are written: each block's final form and the
+    stream events that build it, within the token budget."""
+
+    def __init__(self, body: dict[str, Any], ids: IdSource, seed: str) -> None:
+        self.body, self.ids = body, ids
+        self.rng = random.Random(seed)
+        self.budget = _Budget(int(body["max_tokens"]))
+        self.stops = [s for s in body.get("stop_sequences") or [] if isinstance(s, str) and s]
+        self.blocks: list[dict[str, Any]] = []
+        self.streamed: list[tuple[Event, int]] = []
+        self.server_use: dict[str, int] = {}
+        self.container: dict[str, Any] | None = None
+        self.stop_sequence: str | None = None
+
+    def _delta(self, payload: dict[str, Any], tokens: int) -> None:
+        event = {"type": "content_block_delta", "index": len(self.blocks), "delta": payload}
+        self.streamed.append((event, tokens))
+
+    def _begin(self, block: dict[str, Any]) -> None:
+        start = {"type": "content_block_start", "index": len(self.blocks), "content_block": block}
+        self.streamed.append((start, 0))
+
+    def _end(self, final: dict[str, Any]) -> None:
+        self.streamed.append(({"type": "content_block_stop", "index": len(self.blocks)}, 0))
+        self.blocks.append(final)
+
+    def text(self, draft: Draft) -> bool:
+        """Write a text or thinking block; True if it was cut short (by the budget or a stop
+        sequence, which `stop_sequence` then names)."""
+        text = draft.text
+        if draft.kind == "text":
+            text, self.stop_sequence = _stop_cut(text, self.stops)
+        tokens, cut = self.budget.take(split_tokens(text))
+        if cut:
+            self.stop_sequence = None  # max_tokens came first
+        text = "".join(tokens)
+        if draft.kind == "text" and not text:  # nothing to send (or stopped before it)
+            return cut or self.stop_sequence is not None
+        start: dict[str, Any] = {"type": "text", "text": ""}
+        final: dict[str, Any] = {"type": "text", "text": text}
+        if draft.citations:
+            start["citations"], final["citations"] = [], list(draft.citations)
+        if draft.kind == "thinking":
+            start = {"type": "thinking", "thinking": "", "signature": ""}
+            final = {"type": "thinking", "thinking": text, "signature": _signature(text)}
+        self._begin(start)
+        for citation in draft.citations:
+            self._delta({"type": "citations_delta", "citation": citation}, 0)
+        for group in _groups(tokens, self.rng):
+            self._delta({"type": f"{draft.kind}_delta", draft.kind: "".join(group)}, len(group))
+        if draft.kind == "thinking":
+            self._delta({"type": "signature_delta", "signature": final["signature"]}, 0)
+        self._end(final)
+        return cut or self.stop_sequence is not None
+
+    def tool_call(self, draft: Draft) -> bool:
+        """Write a `tool_use` or `server_tool_use` block; True if the budget cut its input."""
+        server = draft.kind == "server_tool_use"
+        final = _tool_block(draft, self.ids.new("srvtoolu" if server else "toolu"), server)
+        pieces, cut = self.budget.take(_fragments(encode_json(draft.input), self.rng))
+        if cut:
+            final["input"] = {}  # the API cannot finish the JSON either
+        self._begin({**final, "input": {}})
+        self._delta({"type": "input_json_delta", "partial_json": ""}, 0)
+        for piece in pieces:
+            self._delta({"type": "input_json_delta", "partial_json": piece}, 1)
+        self._end(final)
+        return cut
+
+    def server_result(self, draft: Draft) -> bool:
+        """Write a server tool's result block (whole, in its start event), and count the use."""
+        rest = dict(draft.result)
+        final = {"type": rest.pop("type"), "tool_use_id": self.blocks[-1]["id"], **rest}
+        self._begin(final)
+        self._end(final)
+        if draft.name in ("web_search", "web_fetch"):
+            counter = f"{draft.name}_requests"
+            self.server_use[counter] = self.server_use.get(counter, 0) + 1
+        elif self.container is None:
+            expires = datetime.datetime.now(datetime.UTC) + _CONTAINER_LIFETIME
+            stamp = expires.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            given = self.body.get("container")  # a request may name the container to reuse
+            reused = given if isinstance(given, str) and given else None
+            self.container = {"id": reused or self.ids.new("container"), "expires_at": stamp,
+                              "skills": None}  # fmt: skip
+        return False
+
+
 def compose(body: dict[str, Any], ids: IdSource | None = None) -> Composed:
     """The response to a validated request body: content deterministic in the body, ids fresh
     from `ids` (a random source if None)."""
     ids = ids or IdSource()
-    seed = request_seed(body)
-    rng = random.Random(seed)
-    budget = _Budget(int(body["max_tokens"]))
-    stop_sequences = [s for s in body.get("stop_sequences") or [] if isinstance(s, str) and s]
     reply = compose_reply(body)
+    content = _Content(body, ids, request_seed(body))
     stop_reason: str = reply.stop_reason
-    stop_sequence: str | None = None
-    blocks: list[dict[str, Any]] = []
-    streamed: list[tuple[Event, int]] = []
-    server_use: dict[str, int] = {}
-    container: dict[str, Any] | None = None
-
-    def delta(index: int, payload: dict[str, Any], tokens: int) -> None:
-        event = {"type": "content_block_delta", "index": index, "delta": payload}
-        streamed.append((event, tokens))
-
-    def begin(index: int, block: dict[str, Any]) -> None:
-        streamed.append(
-            ({"type": "content_block_start", "index": index, "content_block": block}, 0)
-        )
-
+    write = {
+        "text": content.text,
+        "thinking": content.text,
+        "tool_use": content.tool_call,
+        "server_tool_use": content.tool_call,
+        "server_tool_result": content.server_result,
+    }
     for draft in reply.blocks:
-        if budget.used >= budget.limit:
-            stop_reason = "max_tokens"
+        if content.budget.used >= content.budget.limit or write[draft.kind](draft):
+            stopped = content.stop_sequence is not None
+            stop_reason = "stop_sequence" if stopped else "max_tokens"
             break
-        index = len(blocks)
-        cut = False
-        if draft.kind in {"text", "thinking"}:
-            text = draft.text
-            if draft.kind == "text":
-                text, stop_sequence = _stop_cut(text, stop_sequences)
-            tokens, cut = budget.take(split_tokens(text))
-            text = "".join(tokens)
-            if draft.kind == "text" and not text:
-                if stop_sequence is not None:  # stopped before the first character
-                    stop_reason = "stop_sequence"
-                    break
-                continue
-            key, delta_type = draft.kind, f"{draft.kind}_delta"
-            start: dict[str, Any] = {"type": "text", "text": ""}
-            final: dict[str, Any] = {"type": "text", "text": text}
-            if draft.citations:
-                start["citations"], final["citations"] = [], list(draft.citations)
-            if draft.kind == "thinking":
-                start = {"type": "thinking", "thinking": "", "signature": ""}
-                final = {"type": "thinking", "thinking": text, "signature": _signature(text)}
-            begin(index, start)
-            for citation in draft.citations:
-                delta(index, {"type": "citations_delta", "citation": citation}, 0)
-            for group in _groups(tokens, rng):
-                delta(index, {"type": delta_type, key: "".join(group)}, len(group))
-            if draft.kind == "thinking":
-                delta(index, {"type": "signature_delta", "signature": final["signature"]}, 0)
-        elif draft.kind == "server_tool_result":
-            final = {**draft.result, "tool_use_id": blocks[-1]["id"]}
-            final = {"type": final.pop("type"), "tool_use_id": final.pop("tool_use_id"), **final}
-            begin(index, final)
-            if draft.name in ("web_search", "web_fetch"):
-                counter = f"{draft.name}_requests"
-                server_use[counter] = server_use.get(counter, 0) + 1
-            elif container is None:
-                expires = datetime.datetime.now(datetime.UTC) + _CONTAINER_LIFETIME
-                stamp = expires.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-                given = body.get("container")  # a request may name the container to reuse
-                reused = given if isinstance(given, str) and given else None
-                container = {"id": reused or ids.new("container"), "expires_at": stamp,
-                             "skills": None}  # fmt: skip
-        else:
-            server = draft.kind == "server_tool_use"
-            final = _tool_block(draft, ids.new("srvtoolu" if server else "toolu"), server)
-            pieces, cut = budget.take(_fragments(encode_json(draft.input), rng))
-            if cut:
-                final["input"] = {}  # the API cannot finish the JSON either
-            begin(index, {**final, "input": {}})
-            delta(index, {"type": "input_json_delta", "partial_json": ""}, 0)
-            for piece in pieces:
-                delta(index, {"type": "input_json_delta", "partial_json": piece}, 1)
-        streamed.append(({"type": "content_block_stop", "index": index}, 0))
-        blocks.append(final)
-        if cut:
-            stop_reason, stop_sequence = "max_tokens", None
-            break
-        if stop_sequence is not None:
-            stop_reason = "stop_sequence"
-            break
-
     usage_in = input_tokens(body)
-    used = {"web_search_requests": 0, "web_fetch_requests": 0, **server_use} if server_use else None
+    used = content.budget.used
+    servers = content.server_use
+    server_use = {"web_search_requests": 0, "web_fetch_requests": 0, **servers} if servers else None
     message = {
         "id": ids.new("msg"),
         "type": "message",
         "role": "assistant",
         "model": body["model"],
-        "content": blocks,
+        "content": content.blocks,
         "stop_reason": stop_reason,
-        "stop_sequence": stop_sequence,
+        "stop_sequence": content.stop_sequence,
         "stop_details": None,
-        "container": container,
-        "usage": _usage(usage_in, budget.used, used),
+        "container": content.container,
+        "usage": _usage(usage_in, used, server_use),
     }
     start_message = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
     start_message["container"] = None
-    start_message["usage"] = _usage(usage_in, min(1, budget.used), None)
+    start_message["usage"] = _usage(usage_in, min(1, used), None)
     delta_usage: dict[str, Any] = {
         "input_tokens": usage_in,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
-        "output_tokens": budget.used,
+        "output_tokens": used,
     }
-    if used is not None:
-        delta_usage["server_tool_use"] = used
-    final_delta = {"stop_reason": stop_reason, "stop_sequence": stop_sequence,
-                   "stop_details": None, "container": container}  # fmt: skip
+    if server_use is not None:
+        delta_usage["server_tool_use"] = server_use
+    final_delta = {"stop_reason": stop_reason, "stop_sequence": content.stop_sequence,
+                   "stop_details": None, "container": content.container}  # fmt: skip
     # The API sends its first `ping` right after the first content_block_start.
+    streamed = content.streamed
     first = 1 if streamed and streamed[0][0]["type"] == "content_block_start" else 0
     events: list[tuple[Event, int]] = [
         ({"type": "message_start", "message": start_message}, 0),
