@@ -398,7 +398,7 @@ def test_tool_results_are_read_as_data(sdk: anthropic.Anthropic) -> None:
     ]  # fmt: skip
     answer = create(sdk, model=MODEL, max_tokens=500, messages=messages, tools=[WEATHER])
     assert text(answer.content[0]) == (
-        "In Paris it's 21 \u00b0C with sunny. No umbrella needed, by the look of it."
+        "In Paris it's 21 \u00b0C and sunny. No umbrella needed, by the look of it."
     )
 
 

@@ -140,6 +140,22 @@ def _advice(data: Any, question: str) -> str:
     return ""
 
 
+def _weather(data: dict[str, Any], subject: str | None) -> str | None:
+    """The sentence a weather-shaped result makes ("In Paris it's 14 °C with light rain")."""
+    key = next((k for k in data if k.lower().startswith("temp")), None)
+    conditions = data.get("conditions") or data.get("condition") or data.get("weather")
+    if key is None or not isinstance(data[key], int | float) or not conditions:
+        return None
+    place = data.get("location") or data.get("city") or subject or "there"
+    # "sunny", "clear": an adjective; "light rain": a noun phrase.
+    joined = (
+        "and" if re.fullmatch(r"(?i)\w+y|clear|fair|dry|hot|cold|mild", str(conditions)) else "with"
+    )
+    wind = next((k for k in data if k.lower().startswith("wind")), None)
+    windy = f", wind {_field_value(wind, data[wind])}" if wind else ""
+    return f"In {place} it's {_field_value(key, data[key])} {joined} {conditions}{windy}."
+
+
 def answer_from_result(name: str, subject: str | None, result: ToolResult, question: str) -> str:
     """One paragraph reporting what a tool returned, using its fields."""
     data = parse_result(result.text)
@@ -147,21 +163,8 @@ def answer_from_result(name: str, subject: str | None, result: ToolResult, quest
         return f"The {name} tool reported an error: {describe_data(data).rstrip('.')}."
     where = f" for {subject}" if subject else ""
     sentence = f"{name} returned{where}: {describe_data(data)}."
-    if isinstance(data, dict):
-        temperature = next((v for k, v in data.items() if k.startswith("temp")), None)
-        conditions = data.get("conditions") or data.get("condition") or data.get("weather")
-        if isinstance(temperature, int | float) and conditions:
-            place = data.get("location") or subject or "there"
-            key = next(k for k in data if k.startswith("temp"))
-            sentence = (
-                f"In {place} it's {_field_value(key, temperature)} with {conditions}"
-                + (
-                    f", wind {_field_value('wind_kmh', data['wind_kmh'])}"
-                    if "wind_kmh" in data
-                    else ""
-                )
-                + "."
-            )
+    if isinstance(data, dict) and (weather := _weather(data, subject)):
+        sentence = weather
     advice = _advice(data, question)
     return f"{sentence} {advice}".strip()
 
