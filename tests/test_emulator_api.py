@@ -656,3 +656,25 @@ async def test_rxstream_reads_server_tools_under_both_backends(server: Emulator)
     assert len(cited) == 2
     assert message.stop_details is None
     assert message.container is None
+
+
+@pytest.mark.parametrize(
+    ("argument", "complaint"),
+    [
+        (["--tps", "fast"], "argument --tps: must be a number, 0 or more, got 'fast'"),
+        (["--ttft", "-1"], "argument --ttft: must be a number, 0 or more, got '-1'"),
+        (["--rpm", "1.5"], "argument --rpm: must be a whole number, 0 or more, got '1.5'"),
+    ],
+)
+def test_the_command_names_a_bad_option(argument: list[str], complaint: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "rxstream", "emulator", *argument],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(complaint)
+
+
+def test_rate_limits_must_be_positive_whole_numbers() -> None:
+    with pytest.raises(ValueError, match="rate limit requests must be a positive integer or None"):
+        RateLimits(requests=0)
