@@ -1,20 +1,15 @@
-"""The emulator as faithful as the API, seen by the official Python SDK and by raw HTTP:
-endpoints, validation, headers and rate limits, server tools, conversations, ids.
+"""The emulator as faithful as the API, seen by the official Python SDK and by raw HTTP: ids,
+endpoints, validation, headers and rate limits, wire order, every fault.
 
-The same scenarios run under the official TypeScript SDK in `test_emulator_ts.py`.
+The same scenarios run under the official TypeScript SDK in `test_emulator_ts.py`; what the
+replies say is in `test_emulator_agents.py`, the command line in `test_emulator_command.py`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,35 +18,11 @@ import httpx
 import httpx2
 import pytest
 from anthropic.types import (
-    CitationsWebSearchResultLocation,
-    CodeExecutionToolResultBlock,
-    Message,
-    ServerToolUseBlock,
-    TextBlock,
-    ThinkingBlock,
     ToolUseBlock,
-    WebSearchToolResultBlock,
 )
+from emulated import HEADERS, MODEL, WEATHER, ask, body, create, text
 
-import rxstream
 from rxstream.emulator import CATALOGUE, Emulator, RateLimits, serve
-
-MODEL = "claude-sonnet-4-5"
-HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
-WEATHER: dict[str, Any] = {
-    "name": "get_weather",
-    "description": "Get the current weather for a city",
-    "input_schema": {
-        "type": "object",
-        "properties": {"location": {"type": "string"}},
-        "required": ["location"],
-    },
-}
-WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search"}
-
-
-def ask(text: str) -> list[dict[str, Any]]:
-    return [{"role": "user", "content": text}]
 
 
 @pytest.fixture(scope="module")
@@ -70,21 +41,6 @@ def sdk(server: Emulator) -> Iterator[anthropic.Anthropic]:
 def http(server: Emulator) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=5) as client:
         yield client
-
-
-def body(prompt: str = "Hi", **extra: Any) -> dict[str, Any]:
-    return {"model": MODEL, "max_tokens": 300, "messages": ask(prompt), **extra}
-
-
-def create(sdk: anthropic.Anthropic, **params: Any) -> Message:
-    """`messages.create` with plain dicts (the SDK's TypedDicts are checked by the API here)."""
-    message: Message = sdk.messages.create(**params)
-    return message
-
-
-def text(block: Any) -> str:
-    assert isinstance(block, TextBlock), block
-    return block.text
 
 
 # --- ids -----------------------------------------------------------------------------------------
@@ -321,159 +277,12 @@ def test_faults_apply_to_count_tokens_and_models(sdk: anthropic.Anthropic) -> No
         )
 
 
-# --- server tools --------------------------------------------------------------------------------
-
-
-def test_web_search_streams_call_results_and_cited_answer(sdk: anthropic.Anthropic) -> None:
-    params = body("Search the web for the latest news on fusion energy", tools=[WEB_SEARCH])
-    events: list[str] = []
-    with sdk.messages.stream(**params) as stream:
-        for event in stream:
-            if event.type == "content_block_start":
-                events.append(event.content_block.type)
-            elif event.type == "content_block_delta":
-                events.append(event.delta.type)
-        message = stream.get_final_message()
-    assert events[events.index("server_tool_use") :][:3] == [
-        "server_tool_use", "input_json_delta", "input_json_delta",
-    ]  # fmt: skip
-    assert "web_search_tool_result" in events
-    assert events.count("citations_delta") == 2
-    call, result = message.content[1], message.content[2]
-    assert isinstance(call, ServerToolUseBlock)
-    assert isinstance(result, WebSearchToolResultBlock)
-    assert call.input == {"query": "fusion energy"}
-    assert result.tool_use_id == call.id
-    assert isinstance(result.content, list)
-    assert len(result.content) == 3
-    cited = [b for b in message.content if isinstance(b, TextBlock) and b.citations]
-    locations = [c.citations[0] for c in cited if c.citations]
-    assert all(isinstance(c, CitationsWebSearchResultLocation) for c in locations)
-    assert [getattr(c, "url", None) for c in locations] == [r.url for r in result.content[:2]]
-    assert message.usage.server_tool_use is not None
-    assert message.usage.server_tool_use.web_search_requests == 1
-    assert message.stop_reason == "end_turn"
-
-
-def test_pause_turn_and_resuming_it(sdk: anthropic.Anthropic) -> None:
-    tools = [{"type": "web_search_20250305", "name": "web_search"},
-             {"type": "code_execution_20250522", "name": "code_execution"}]  # fmt: skip
-    messages = ask("Search for the population of Lisbon and run code to compute 2 ** 10")
-    paused = create(sdk, model=MODEL, max_tokens=2000, messages=messages, tools=tools)
-    assert paused.stop_reason == "pause_turn"
-    assert [b.type for b in paused.content] == ["text", "server_tool_use", "web_search_tool_result"]
-    messages.append({"role": "assistant", "content": paused.content})
-    resumed = create(sdk, model=MODEL, max_tokens=2000, messages=messages, tools=tools)
-    assert resumed.stop_reason == "end_turn"
-    assert [b.type for b in resumed.content][:2] == [
-        "server_tool_use",
-        "code_execution_tool_result",
-    ]
-    ran = resumed.content[1]
-    assert isinstance(ran, CodeExecutionToolResultBlock)
-    assert ran.content.type == "code_execution_result"
-    assert ran.content.stdout == "1024\n"
-    assert resumed.container is not None
-    assert resumed.container.id.startswith("container_01")
-    assert "it printed 1024" in "".join(text(b) for b in resumed.content if b.type == "text")
-    again = create(sdk, model=MODEL, max_tokens=2000, messages=ask("Run code to compute 3 * 3"),
-                   tools=tools, container=resumed.container.id)  # fmt: skip
-    assert again.container is not None
-    assert again.container.id == resumed.container.id
-
-
-# --- conversation --------------------------------------------------------------------------------
-
-
-def test_tool_results_are_read_as_data(sdk: anthropic.Anthropic) -> None:
-    messages = ask("What's the weather in Paris? Should I take an umbrella?")
-    first = create(sdk, model=MODEL, max_tokens=500, messages=messages, tools=[WEATHER])
-    call = first.content[-1]
-    assert isinstance(call, ToolUseBlock)
-    result = {"location": "Paris", "temperature_c": 21, "conditions": "sunny"}
-    messages += [
-        {"role": "assistant", "content": first.content},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id,
-                                      "content": json.dumps(result)}]},
-    ]  # fmt: skip
-    answer = create(sdk, model=MODEL, max_tokens=500, messages=messages, tools=[WEATHER])
-    assert text(answer.content[0]) == (
-        "In Paris it's 21 \u00b0C and sunny. No umbrella needed, by the look of it."
-    )
-
-
-@pytest.mark.parametrize(
-    ("turns", "answer"),
-    [
-        (["What is 12 + 30?", "And divided by 2?"], "42 \u00f7 2 = 21."),
-        (["What is 6 times 7?", "double it"], "42 \u00d7 2 = 84."),
-        (
-            ["What is the capital of Spain?", "What about Greece?"],
-            "The capital of Greece is Athens.",
-        ),
-        (["I'm Ada.", "What's my name?"], "Your name is Ada."),
-    ],
-)
-def test_follow_ups_refer_to_the_previous_turn(
-    sdk: anthropic.Anthropic, turns: list[str], answer: str
-) -> None:
-    messages: list[dict[str, Any]] = []
-    replies: list[str] = []
-    for turn in turns:
-        messages.append({"role": "user", "content": turn})
-        reply = create(sdk, model=MODEL, max_tokens=300, messages=messages)
-        messages.append({"role": "assistant", "content": reply.content})
-        replies.append(text(reply.content[0]))
-    assert replies[-1] == answer
-
-
-@pytest.mark.parametrize(
-    ("turns", "answer"),
-    [
-        (["Why is the sky blue?", "Summarize that"],
-         'In short: Here is a concise answer to "Why is the sky blue?".'),
-        (["What is 2 + 2?", "What did I just ask?"], "You asked: \u201cWhat is 2 + 2?\u201d"),
-    ],
-)  # fmt: skip
-def test_questions_about_the_conversation_itself(
-    sdk: anthropic.Anthropic, turns: list[str], answer: str
-) -> None:
-    test_follow_ups_refer_to_the_previous_turn(sdk, turns, answer)
-
-
-def test_tell_me_more_continues_the_previous_topic(sdk: anthropic.Anthropic) -> None:
-    messages: list[dict[str, Any]] = ask("How do tides work?")
-    first = create(sdk, model=MODEL, max_tokens=2000, messages=messages)
-    messages += [{"role": "assistant", "content": first.content}, *ask("Tell me more")]
-    more = text(create(sdk, model=MODEL, max_tokens=2000, messages=messages).content[0])
-    assert more.startswith("More on \u201cHow do tides work?\u201d\n\n")
-    assert more.count("\n\n") >= 3
-
-
-def test_a_forced_server_tool_is_used_whatever_the_prompt(sdk: anthropic.Anthropic) -> None:
-    message = create(
-        sdk, **body("Hello there"), tools=[WEB_SEARCH, WEATHER],
-        tool_choice={"type": "tool", "name": "web_search"},
-    )  # fmt: skip
-    assert [b.type for b in message.content][1:3] == ["server_tool_use", "web_search_tool_result"]
-
-
 def test_a_prompt_longer_than_the_context_window_is_refused(http: httpx.Client) -> None:
     response = http.post("/v1/messages", json=body("word " * 200_001))
     assert response.status_code == 400
     assert re.fullmatch(
         r"prompt is too long: \d+ tokens > 200000 maximum", response.json()["error"]["message"]
     )
-
-
-def test_thinking_works_through_the_question(sdk: anthropic.Anthropic) -> None:
-    message = create(
-        sdk, model=MODEL, max_tokens=3000, messages=ask("What's the weather in Oslo?"),
-        tools=[WEATHER], thinking={"type": "enabled", "budget_tokens": 1024},
-    )  # fmt: skip
-    thinking = message.content[0]
-    assert isinstance(thinking, ThinkingBlock)
-    assert 'I\'ll call get_weather with {"location":"Oslo"}.' in thinking.thinking
 
 
 # --- wire order and fields -----------------------------------------------------------------------
@@ -488,22 +297,8 @@ def test_ping_follows_the_first_content_block_start(http: httpx.Client) -> None:
     assert start["usage"]["inference_geo"] == "global"
 
 
-# --- command line --------------------------------------------------------------------------------
+# --- every fault, as the Python SDK sees it ------------------------------------------------------
 
-
-def test_every_option_is_on_the_command_lines_help() -> None:
-    shown = subprocess.run(
-        [sys.executable, "-m", "rxstream", "emulator", "--help"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    options = ("--host", "--port", "--ttft", "--tps", "--ping-interval", "--no-api-key",
-               "--api-key-env", "--lenient", "--rpm", "--itpm", "--otpm", "--seed")  # fmt: skip
-    for option in options:
-        assert option in shown
-    assert "0: unpaced" in shown
-
-
-# --- every fault, as the Python SDK sees it ----------------------------------------------------
 
 SDK_FAULTS: dict[str, tuple[type[Exception], int | None, str | None]] = {
     "status=429": (anthropic.RateLimitError, 429, "1"),
@@ -548,73 +343,6 @@ def test_faults_the_python_sdk_rides_through(fault: str, server: Emulator) -> No
     assert text(message.content[0]) == expected
 
 
-# --- pacing --------------------------------------------------------------------------------------
-
-
-def first_and_last(client: httpx.Client, **headers: str) -> tuple[float, float]:
-    """Seconds from sending to the first content block, and to the end of the stream."""
-    started = time.monotonic()
-    first = 0.0
-    with client.stream("POST", "/v1/messages", json=body("Count to 30", stream=True),
-                       headers=headers) as response:  # fmt: skip
-        for line in response.iter_lines():
-            if line == "event: content_block_start" and not first:
-                first = time.monotonic() - started
-    return first, time.monotonic() - started
-
-
-def test_the_command_streams_visibly_by_default_and_tps_0_is_unpaced() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rxstream", "emulator", "--port", str(port)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        process.stdout.readline()
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=HEADERS) as client:
-            first, last = first_and_last(client)
-            assert 0.45 <= first < 1.5  # 0.5 s to the first token
-            assert last - first >= 0.4  # 30 numbers at 60 tokens per second
-            first, last = first_and_last(client, **{"x-emulator-tps": "0", "x-emulator-ttft": "0"})
-            assert last < 0.4
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=5)
-
-
-def test_the_command_takes_its_key_from_the_environment_and_a_seed() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "rxstream", "emulator", "--port", str(port), "--tps", "0",
-               "--api-key-env", "EMULATOR_KEY", "--seed", "fixed", "--rpm", "2"]  # fmt: skip
-    environment = {**os.environ, "EMULATOR_KEY": "sk-from-env"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
-    try:
-        assert process.stdout is not None
-        process.stdout.readline()
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            wrong = client.post("/v1/messages", json=body(), headers={**HEADERS, "x-api-key": "no"})
-            right = [
-                client.post(
-                    "/v1/messages", json=body(), headers={**HEADERS, "x-api-key": "sk-from-env"}
-                )
-                for _ in range(3)
-            ]
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=5)
-    assert wrong.status_code == 401
-    assert [r.status_code for r in right] == [200, 200, 429]
-    with serve(seed="fixed") as same:
-        assert right[0].headers["anthropic-organization-id"] == same.settings.organization_id
-    assert "sk-from-env" not in output
-    assert f"-> 200 {right[0].headers['request-id']}" in output
-
-
 # --- concurrency ---------------------------------------------------------------------------------
 
 
@@ -640,39 +368,6 @@ def test_concurrent_clients_get_unique_ids_and_an_exact_rate_limit() -> None:
     assert len({r.headers["request-id"] for r in responses}) == 80
     ok = [r.json()["id"] for r in responses if r.status_code == 200]
     assert len(set(ok)) == len(ok)
-
-
-@pytest.mark.anyio
-async def test_rxstream_reads_server_tools_under_both_backends(server: Emulator) -> None:
-    params = body("Search the web for the latest news on fusion energy", tools=[WEB_SEARCH])
-    async with (
-        rxstream.AsyncClient(base_url=server.base_url, api_key="k") as client,
-        client.messages.stream(**params) as stream,
-    ):
-        message = await stream.get_final_message()
-    kinds = [type(block).__name__ for block in message.content]
-    assert kinds[:3] == ["TextBlock", "ServerToolUseBlock", "WebSearchToolResultBlock"]
-    cited = [b for b in message.content if isinstance(b, rxstream.TextBlock) and b.citations]
-    assert len(cited) == 2
-    assert message.stop_details is None
-    assert message.container is None
-
-
-@pytest.mark.parametrize(
-    ("argument", "complaint"),
-    [
-        (["--tps", "fast"], "argument --tps: must be a number, 0 or more, got 'fast'"),
-        (["--ttft", "-1"], "argument --ttft: must be a number, 0 or more, got '-1'"),
-        (["--rpm", "1.5"], "argument --rpm: must be a whole number, 0 or more, got '1.5'"),
-    ],
-)
-def test_the_command_names_a_bad_option(argument: list[str], complaint: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "rxstream", "emulator", *argument],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 2
-    assert done.stderr.strip().endswith(complaint)
 
 
 def test_rate_limits_must_be_positive_whole_numbers() -> None:
