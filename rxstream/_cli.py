@@ -125,23 +125,92 @@ def record(args: argparse.Namespace) -> int:
 
 def emulator(args: argparse.Namespace) -> int:
     """Run the Messages API emulator until Ctrl-C."""
-    from .emulator import run
+    from .emulator import RateLimits, run
 
-    run(host=args.host, port=args.port, ttft=args.ttft, tps=args.tps)
+    api_key = None
+    if args.api_key_env:
+        api_key = os.environ.get(args.api_key_env)
+        if not api_key:
+            raise CommandError(f"--api-key-env {args.api_key_env}: that variable is not set", 3)
+    limits = RateLimits(
+        requests=args.rpm or None, input_tokens=args.itpm or None, output_tokens=args.otpm or None
+    )
+    run(
+        host=args.host,
+        port=args.port,
+        ttft=args.ttft,
+        tps=args.tps or None,
+        ping_interval=args.ping_interval,
+        require_api_key=not args.no_api_key,
+        api_key=api_key,
+        lenient=args.lenient,
+        rate_limits=limits,
+        seed=args.seed,
+    )
     return 0
+
+
+def _count(text: str) -> int:
+    """A whole number of 0 or more, for argparse."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    """A finite number of 0 or more, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number, 0 or more, got {text!r}")
+    return value
 
 
 def _add_emulator(commands: Any) -> None:
     p = commands.add_parser(
         "emulator",
         help="serve the Messages API emulator on loopback until Ctrl-C",
+        description="Serve the Messages API emulator until Ctrl-C: POST /v1/messages (streamed "
+        "or not), POST /v1/messages/count_tokens, GET /v1/models and /v1/models/{id}.",
         formatter_class=_Help,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on")
-    p.add_argument("--ttft", type=float, default=0.0, help="time to first token, seconds")
-    p.add_argument("--tps", type=float, default=None, help="tokens per second (default: no limit)")
-    p.set_defaults(run=emulator)
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free port)")
+    p.add_argument("--ttft", type=_seconds, default=0.5, help="seconds to the first token")
+    p.add_argument(
+        "--tps", type=_seconds, default=60.0, help="output tokens per second (0: unpaced)"
+    )
+    p.add_argument(
+        "--ping-interval",
+        type=_seconds,
+        default=5.0,
+        help="seconds of silence before a keep-alive ping (0: none)",
+    )
+    p.add_argument("--no-api-key", action="store_true", help="accept requests without an API key")
+    p.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        help="accept only the key held by this environment variable (default: any key)",
+    )
+    p.add_argument(
+        "--lenient",
+        action="store_true",
+        help="accept what the API refuses: unknown models and fields, no "
+        "anthropic-version, any content type, prefill, temperature with top_p",
+    )
+    p.add_argument(
+        "--rpm", type=_count, default=4000, help="requests per minute before 429s (0: no limit)"
+    )
+    p.add_argument(
+        "--itpm", type=_count, default=2_000_000, help="input tokens per minute (0: no limit)"
+    )
+    p.add_argument(
+        "--otpm", type=_count, default=400_000, help="output tokens per minute (0: no limit)"
+    )
+    p.add_argument("--seed", help="make every id reproducible (default: random ids)")
+    p.set_defaults(run=emulator)  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:

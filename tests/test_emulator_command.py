@@ -106,4 +106,4 @@ def test_the_command_names_a_bad_option(argument: list[str], complaint: str) -> 
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 2
-    assert done.stderr.strip().endswith(complaint)
+    assert done.stderr == f"rxstream emulator: error: {complaint} (see rxstream emulator --help)\n"
