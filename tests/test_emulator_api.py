@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -356,14 +357,15 @@ def test_concurrent_clients_get_unique_ids_and_an_exact_rate_limit() -> None:
 
         per_thread: list[list[httpx.Response]] = [[] for _ in range(8)]
         threads = [threading.Thread(target=client_thread, args=(r,)) for r in per_thread]
+        started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
     responses = [r for results in per_thread for r in results]
     statuses = [r.status_code for r in responses]
-    # 50 in the bucket, plus what it refills while the 80 requests run (well under a second).
-    assert 50 <= statuses.count(200) <= 51
+    refilled = (time.monotonic() - started) * 50 / 60  # the bucket refills as they run
+    assert 50 <= statuses.count(200) <= 50 + int(refilled) + 1
     assert statuses.count(429) == 80 - statuses.count(200)
     assert len({r.headers["request-id"] for r in responses}) == 80
     ok = [r.json()["id"] for r in responses if r.status_code == 200]
