@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
 import anyio
-import httpx
 
 from rxstream._errors import APIError
+from rxstream._http import Response
 from rxstream._pump import AsyncEventPump, AsyncOpened
 from rxstream._sources import opened_async_response
 from rxstream._types import Message
@@ -154,7 +154,7 @@ class AsyncMessageStreamManager:
 
     def __init__(
         self,
-        open_response: Callable[[], Awaitable[httpx.Response]],
+        open_response: Callable[[], Awaitable[Response]],
         *,
         idle_timeout: float | None = None,
         stream_retries: int = 0,

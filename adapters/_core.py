@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import httpx
 import reactivex
 from reactivex.subject import Subject
 
 from rxstream._accumulate import MessageAccumulator
 from rxstream._errors import APIError
 from rxstream._fanout import SharedStream
+from rxstream._http import Response, is_response
 from rxstream._pump import _PumpBase
 from rxstream._types import ContentBlockDeltaEvent, Message, MessageStreamEvent, TextBlock
 
@@ -50,10 +50,10 @@ class StreamCore:
         return self._pump.lifecycle.accumulator
 
     @property
-    def response(self) -> httpx.Response:
+    def response(self) -> Response:
         """The HTTP response (raises `RuntimeError` for a stream not over HTTP)."""
         response = self._pump.response
-        if not isinstance(response, httpx.Response):
+        if not is_response(response):
             raise RuntimeError("this stream has no HTTP response")
         return response
 
@@ -61,7 +61,7 @@ class StreamCore:
     def request_id(self) -> str | None:
         """The `request-id` response header."""
         response = self._pump.response
-        if isinstance(response, httpx.Response):
+        if is_response(response):
             request_id: str | None = response.headers.get("request-id")
             return request_id
         return None
@@ -171,7 +171,7 @@ class StreamView:
         return self._core.current_snapshot()
 
     @property
-    def response(self) -> httpx.Response:
+    def response(self) -> Response:
         """The HTTP response."""
         return self._core.response
 

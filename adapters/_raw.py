@@ -14,8 +14,8 @@ from types import TracebackType
 from typing import Generic, TypeVar, cast
 
 import anyio
-import httpx
 
+from rxstream._http import Response
 from rxstream._pump import AsyncEventPump, AsyncOpened, EventPump
 from rxstream._sources import opened_async_response, opened_response
 from rxstream._types import MessageStreamEvent
@@ -54,7 +54,7 @@ class Stream(Generic[T]):
     or closed stream raises `RuntimeError`.
     """
 
-    def __init__(self: Stream[MessageStreamEvent], response: httpx.Response) -> None:
+    def __init__(self: Stream[MessageStreamEvent], response: Response) -> None:
         self._response = response
         self._pump = EventPump(lambda: opened_response(response))
         self._progress = _Progress()
@@ -62,7 +62,7 @@ class Stream(Generic[T]):
         self._closed = False
 
     @property
-    def response(self) -> httpx.Response:
+    def response(self) -> Response:
         """The HTTP response the events are read from."""
         return self._response
 
@@ -126,7 +126,7 @@ async def _aevents(
 class AsyncStream(Generic[T]):
     """The async twin of `Stream`: `async for`, `async with`, `aclose()`."""
 
-    def __init__(self: AsyncStream[MessageStreamEvent], response: httpx.Response) -> None:
+    def __init__(self: AsyncStream[MessageStreamEvent], response: Response) -> None:
         self._response = response
 
         async def open_source() -> AsyncOpened:
@@ -138,7 +138,7 @@ class AsyncStream(Generic[T]):
         self._closed = False
 
     @property
-    def response(self) -> httpx.Response:
+    def response(self) -> Response:
         """The HTTP response the events are read from."""
         return self._response
 

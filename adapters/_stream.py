@@ -6,9 +6,8 @@ import inspect
 from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
 
-import httpx
-
 from rxstream._errors import APIError
+from rxstream._http import Response
 from rxstream._pump import EventPump
 from rxstream._sources import opened_response
 from rxstream._types import Message, MessageStreamEvent
@@ -120,7 +119,7 @@ class MessageStreamManager:
 
     def __init__(
         self,
-        open_response: Callable[[], httpx.Response],
+        open_response: Callable[[], Response],
         *,
         idle_timeout: float | None = None,
         stream_retries: int = 0,

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import anthropic
-import httpx
 import httpx2
 import pytest
 from conftest import MODEL, RATIOS, TOOL_INPUT, TOOL_TEXT, WireStream, make_tool_stream
@@ -56,12 +55,12 @@ PARAMS: dict[str, Any] = {
 
 
 def rxstream_client(chunks: list[bytes]) -> rxstream.Client:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
             200, headers={"content-type": "text/event-stream"}, content=iter(chunks)
         )
 
-    http = httpx.Client(transport=httpx.MockTransport(answer))
+    http = httpx2.Client(transport=httpx2.MockTransport(answer))
     return rxstream.Client(api_key="test", http_client=http, max_retries=0)
 
 

@@ -1,4 +1,4 @@
-"""`Client`: the synchronous Messages API client, a thin httpx shell over `_client_core`."""
+"""`Client`: the synchronous Messages API client, a thin HTTP shell over `_client_core`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Unpack, overload
 
-import httpx
 import reactivex
 
+from . import _http
 from ._client_core import (
-    DEFAULT_LIMITS,
     DEFAULT_MAX_RETRIES,
     EXCERPT_SIZE,
     NOT_GIVEN,
@@ -44,10 +43,10 @@ class Client:
         api_key: sent as `x-api-key`; defaults to `ANTHROPIC_API_KEY`.
         auth_token: sent as `Authorization: Bearer`; defaults to `ANTHROPIC_AUTH_TOKEN`.
         base_url: defaults to `ANTHROPIC_BASE_URL`, else `https://api.anthropic.com`.
-        timeout: seconds or an `httpx.Timeout` (default 600 s, 5 s to connect); None: none.
+        timeout: seconds, an httpx2 (or httpx) `Timeout`, or None; default 600 s (5 s to connect).
         max_retries: retries of a request that failed before its first byte (default 2).
         default_headers: sent with every request; a None value removes a header.
-        http_client: your own `httpx.Client`; `close()` leaves it open.
+        http_client: your own `httpx2.Client` or `httpx.Client`; `close()` leaves it open.
         idle_timeout: opt-in; longest wait between two events of a stream (`ping` resets it).
         stream_retries: opt-in; times to resend a stream that failed before any content.
 
@@ -61,11 +60,11 @@ class Client:
         *,
         api_key: str | None = None,
         auth_token: str | None = None,
-        base_url: str | httpx.URL | None = None,
+        base_url: str | _http.URL | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str | None] | None = None,
-        http_client: httpx.Client | None = None,
+        http_client: _http.SyncHTTPClient | None = None,
         idle_timeout: float | None = None,
         stream_retries: int = 0,
     ) -> None:
@@ -78,12 +77,11 @@ class Client:
             default_headers=default_headers,
             idle_timeout=idle_timeout,
             stream_retries=stream_retries,
-            http_client_timeout=None if http_client is None else http_client.timeout,
+            http_client_timeout=_http.client_timeout(http_client),
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            timeout=self._options.timeout, follow_redirects=True, limits=DEFAULT_LIMITS
-        )
+        self._http = _http.sync_client(http_client, self._options.timeout)
+        self._transport_errors = _http.transport_errors(self._http)
         self._sleep: Callable[[float], None] = time.sleep  # a seam for tests
         self.messages = Messages(self)
 
@@ -111,17 +109,13 @@ class Client:
     def __repr__(self) -> str:
         return f"Client(base_url={self._options.base_url!r})"
 
-    def _send(self, spec: RequestSpec, *, stream: bool) -> httpx.Response:
+    def _send(self, spec: RequestSpec, *, stream: bool) -> _http.Response:
         """Send `spec`, retrying per the policy; a 2xx response, its body unread if `stream`."""
         budget = RetryBudget(self._options.max_retries)
         while True:
-            request = self._http.build_request(
-                spec.method, spec.url, headers=spec.headers, content=spec.content,
-                timeout=spec.timeout,
-            )  # fmt: skip
             try:
-                response = self._http.send(request, stream=stream)
-            except httpx.TransportError as exc:
+                response = _http.send(self._http, spec, stream=stream)
+            except self._transport_errors as exc:
                 delay = budget.next_delay()
                 if delay is None:
                     raise connection_error(exc) from exc
@@ -137,23 +131,23 @@ class Client:
             response.close()
             self._sleep(delay)
 
-    def _not_an_event_stream(self, response: httpx.Response) -> StreamDecodeError:
+    def _not_an_event_stream(self, response: _http.Response) -> StreamDecodeError:
         excerpt = b""
         try:
             for chunk in response.iter_bytes():
                 excerpt += chunk
                 if len(excerpt) > EXCERPT_SIZE:
                     break  # enough to show; the rest is never read
-        except httpx.TransportError:
+        except self._transport_errors:
             pass  # the status and the content type still say what went wrong
         finally:
             response.close()
         return not_an_event_stream(response.status_code, response.headers, excerpt)
 
-    def _status_error(self, response: httpx.Response) -> APIStatusError:
+    def _status_error(self, response: _http.Response) -> APIStatusError:
         try:
             body = response.read()
-        except httpx.TransportError:
+        except self._transport_errors:
             body = b""  # the status alone still says what went wrong
         finally:
             response.close()
@@ -192,8 +186,8 @@ class Messages:
             return Stream(response)
         return decode_message(response.content)
 
-    def _opener(self, params: Mapping[str, Any]) -> Callable[[], httpx.Response]:
-        def open_response() -> httpx.Response:
+    def _opener(self, params: Mapping[str, Any]) -> Callable[[], _http.Response]:
+        def open_response() -> _http.Response:
             spec = request_for_call(self._client.options, params, stream=True)
             return self._client._send(spec, stream=True)
 

@@ -17,13 +17,14 @@ from importlib import metadata
 from typing import Any, Final, Required, TypeAlias, TypedDict
 from urllib.parse import urlencode
 
-import httpx
 import msgspec
 
+from . import _http
 from ._errors import (
     CredentialsError,
 )
-from ._lifecycle import connection_error as connection_error
+from ._http import TimeoutTypes as TimeoutTypes
+from ._http import connection_error as connection_error
 from ._responses import EXCERPT_SIZE as EXCERPT_SIZE
 from ._responses import decode_message as decode_message
 from ._responses import error_from_response as error_from_response
@@ -40,8 +41,7 @@ from ._unknown import UnknownValue
 
 API_VERSION: Final = "2023-06-01"
 DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
-DEFAULT_TIMEOUT: Final = httpx.Timeout(600.0, connect=5.0)
-DEFAULT_LIMITS: Final = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+DEFAULT_TIMEOUT: Final = _http.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RETRIES: Final = 2
 
 try:
@@ -53,7 +53,6 @@ USER_AGENT: Final = f"rxstream/{_VERSION} (python)"
 _SECRET_HEADERS: Final = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
 _AUTH_HEADERS: Final = frozenset({"x-api-key", "authorization"})
 _HEADER_TOKEN: Final = re.compile(r"[!-~]+")  # visible ASCII: what a credential may contain
-_HTTPX_DEFAULT_TIMEOUT: Final = httpx.Timeout(5.0)
 
 
 class NotGiven(enum.Enum):
@@ -66,7 +65,8 @@ class NotGiven(enum.Enum):
 
 
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN
-TimeoutTypes: TypeAlias = float | httpx.Timeout | None
+Timeout: TypeAlias = float | _http.Timeout | None
+"""A timeout as rxstream keeps it (`_http.as_timeout` converts what users pass)."""
 
 
 class MessageCreateParams(TypedDict, total=False):
@@ -115,7 +115,7 @@ class ClientOptions:
     api_key: str | None = None
     auth_token: str | None = None
     base_url: str = DEFAULT_BASE_URL
-    timeout: TimeoutTypes = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    timeout: Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     max_retries: int = DEFAULT_MAX_RETRIES
     default_headers: Mapping[str, str | None] = field(default_factory=dict)
     idle_timeout: float | None = None
@@ -127,13 +127,13 @@ class ClientOptions:
         *,
         api_key: str | None = None,
         auth_token: str | None = None,
-        base_url: str | httpx.URL | None = None,
+        base_url: str | _http.URL | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str | None] | None = None,
         idle_timeout: float | None = None,
         stream_retries: int = 0,
-        http_client_timeout: httpx.Timeout | None = None,
+        http_client_timeout: _http.Timeout | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> ClientOptions:
         """Options as the official SDK resolves them.
@@ -150,10 +150,7 @@ class ClientOptions:
             api_key = env.get("ANTHROPIC_API_KEY") or None
             auth_token = None if api_key else env.get("ANTHROPIC_AUTH_TOKEN") or None
         if isinstance(timeout, NotGiven):
-            custom = (
-                http_client_timeout is not None and http_client_timeout != _HTTPX_DEFAULT_TIMEOUT
-            )
-            timeout = http_client_timeout if custom else DEFAULT_TIMEOUT
+            timeout = http_client_timeout or DEFAULT_TIMEOUT
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be an int >= 0, not {max_retries!r}")
         if stream_retries < 0:
@@ -165,7 +162,7 @@ class ClientOptions:
             api_key=api_key,
             auth_token=auth_token,
             base_url=url or DEFAULT_BASE_URL,
-            timeout=timeout,
+            timeout=_http.as_timeout(timeout),
             max_retries=max_retries,
             default_headers=dict(default_headers or {}),
             idle_timeout=idle_timeout,
@@ -185,13 +182,13 @@ class ClientOptions:
 
 @dataclass(frozen=True, repr=False)
 class RequestSpec:
-    """One HTTP request to send: what the shells hand to httpx, attempt after attempt."""
+    """One HTTP request to send: what the shells hand to `_http.send`, attempt after attempt."""
 
     method: str
     url: str
     headers: dict[str, str]
     content: bytes
-    timeout: TimeoutTypes = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    timeout: Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
 
     def __repr__(self) -> str:
         return (
@@ -292,20 +289,20 @@ def build_request(
     )
 
 
-def _call_timeout(options: ClientOptions, timeout: TimeoutTypes | NotGiven) -> TimeoutTypes:
-    return options.timeout if isinstance(timeout, NotGiven) else timeout
+def _call_timeout(options: ClientOptions, timeout: TimeoutTypes | NotGiven) -> Timeout:
+    return options.timeout if isinstance(timeout, NotGiven) else _http.as_timeout(timeout)
 
 
-def _stream_timeout(options: ClientOptions, timeout: TimeoutTypes | NotGiven) -> TimeoutTypes:
+def _stream_timeout(options: ClientOptions, timeout: TimeoutTypes | NotGiven) -> Timeout:
     """With an idle timeout, a blocked read of a stream gives up after it (a `ping` is data,
     so it resets the clock, as the idle timeout promises)."""
     chosen = _call_timeout(options, timeout)
     idle = options.idle_timeout
     if idle is None:
         return chosen
-    base = httpx.Timeout(chosen)
+    base = _http.Timeout(chosen)
     read = idle if base.read is None else min(base.read, idle)
-    return httpx.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
+    return _http.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
 
 
 def request_for_call(

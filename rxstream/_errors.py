@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    import httpx
-
+    from ._http import Response
     from ._types import Message
 
 __all__ = [
@@ -71,7 +70,7 @@ class APIStatusError(APIError):
 
     status_code: int
     error_type: str | None
-    response: httpx.Response | None
+    response: Response | None
 
     def __init__(
         self,
@@ -81,7 +80,7 @@ class APIStatusError(APIError):
         error_type: str | None = None,
         body: object | None = None,
         request_id: str | None = None,
-        response: httpx.Response | None = None,
+        response: Response | None = None,
         partial_message: Message | None = None,
     ) -> None:
         super().__init__(message, body=body, request_id=request_id, partial_message=partial_message)

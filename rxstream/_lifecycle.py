@@ -9,19 +9,16 @@ from __future__ import annotations
 
 from typing import Final
 
-import httpx
-
 from ._accumulate import MessageAccumulator
 from ._errors import (
     STATUS_FOR_TYPE,
     APIConnectionError,
     APIError,
     APIStatusError,
-    APITimeoutError,
     IncompleteStreamError,
-    describe,
     error_class_for_type,
 )
+from ._http import connection_error
 from ._types import ErrorEvent, Message, MessageStreamEvent
 
 __all__ = ["StreamLifecycle", "connection_error", "error_from_event", "is_retryable"]
@@ -58,8 +55,8 @@ class StreamLifecycle:
 
     `accept(event)` feeds the accumulator and raises for an `error` event or an event that
     cannot apply; `finish()` raises `IncompleteStreamError` when `message_stop` never came;
-    `failure(exc)` maps any exception (httpx's included) to an `APIError` with the partial
-    message and request id attached.
+    `failure(exc)` maps any exception (a transport error's included) to an `APIError` with the
+    partial message and request id attached.
     """
 
     __slots__ = ("accumulator", "content_started", "request_id")
@@ -103,20 +100,3 @@ class StreamLifecycle:
         if exc.request_id is None:
             exc.request_id = self.request_id
         return exc
-
-
-def connection_error(exc: BaseException) -> APIConnectionError:
-    """A transport exception (httpx's or a builtin timeout) as rxstream's `APIConnectionError`."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return APITimeoutError(f"timed out connecting to the server: {describe(exc)}")
-    if isinstance(exc, httpx.ReadTimeout):
-        return APITimeoutError(f"timed out waiting for data from the server: {describe(exc)}")
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return APITimeoutError(f"the request timed out: {describe(exc)}")
-    if isinstance(exc, httpx.ConnectError):
-        return APIConnectionError(f"could not connect to the server: {describe(exc)}")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return APIConnectionError(f"the server closed the connection mid-response: {describe(exc)}")
-    if isinstance(exc, httpx.ReadError):
-        return APIConnectionError(f"reading the response failed: {describe(exc)}")
-    return APIConnectionError(f"connection error: {describe(exc)}")

@@ -7,11 +7,11 @@ import contextlib
 from collections.abc import Mapping
 from typing import Final
 
-import httpx
 import msgspec
 
 from ._decode import decode_event
 from ._errors import APIStatusError, StreamDecodeError, error_class_for_status
+from ._http import Response
 from ._retry import header
 from ._types import Message, MessageStartEvent
 
@@ -25,7 +25,7 @@ __all__ = [
 
 
 def error_from_response(
-    status: int, headers: Mapping[str, str], body: bytes, response: httpx.Response | None = None
+    status: int, headers: Mapping[str, str], body: bytes, response: Response | None = None
 ) -> APIStatusError:
     """The exception for an error response: its class by status, `.body` the JSON or the text."""
     text = body.decode("utf-8", "replace").strip()

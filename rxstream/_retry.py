@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
-import httpx
+from ._http import is_headers
 
 __all__ = [
     "INITIAL_RETRY_DELAY",
@@ -38,9 +38,9 @@ def should_retry(status: int, headers: Mapping[str, str]) -> bool:
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value, by case-insensitive name, from httpx headers or a plain mapping."""
+    """A header's value, by case-insensitive name, from HTTP headers or a plain mapping."""
     value = headers.get(name)
-    if value is None and not isinstance(headers, httpx.Headers):
+    if value is None and not is_headers(headers):  # an HTTP library's headers ignore case
         value = next((v for k, v in headers.items() if k.lower() == name), None)
     return value
 

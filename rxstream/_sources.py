@@ -13,12 +13,12 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import anyio
-import httpx
 import reactivex
 from reactivex import abc
 from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.scheduler import CurrentThreadScheduler
 
+from ._http import Response
 from ._pump import AsyncEventPump, AsyncOpened, EventPump, Opened
 from ._sse import DEFAULT_MAX_EVENT_SIZE
 from ._types import MessageStreamEvent
@@ -110,7 +110,7 @@ def from_sse(
     return _sync_observable(lambda: EventPump(open_source, max_event_size=max_event_size))
 
 
-def opened_response(response: httpx.Response) -> Opened:
+def opened_response(response: Response) -> Opened:
     """A streaming response as a pump's source: closing it closes the response."""
     return Opened(
         response.iter_bytes(), response.close, response.headers.get("request-id"), response
@@ -118,13 +118,14 @@ def opened_response(response: httpx.Response) -> Opened:
 
 
 def from_response(
-    open_response: Callable[[], httpx.Response],
+    open_response: Callable[[], Response],
     *,
     retries: int = 0,
     idle_timeout: float | None = None,
 ) -> reactivex.Observable[MessageStreamEvent]:
     """A cold Observable over an HTTP streaming response: `open_response` is called once per
-    subscription and must return a 2xx `httpx.Response` whose body is still unread."""
+    subscription and must return a 2xx `httpx2.Response` (or `httpx.Response`) whose body is
+    still unread."""
     return _sync_observable(
         lambda: EventPump(
             lambda: opened_response(open_response()), retries=retries, idle_timeout=idle_timeout
@@ -237,7 +238,7 @@ def from_async_sse(
 
 
 def from_async_response(
-    open_response: Callable[[], Awaitable[httpx.Response]],
+    open_response: Callable[[], Awaitable[Response]],
     *,
     retries: int = 0,
     idle_timeout: float | None = None,
@@ -252,7 +253,7 @@ def from_async_response(
     )
 
 
-def opened_async_response(response: httpx.Response) -> AsyncOpened:
+def opened_async_response(response: Response) -> AsyncOpened:
     """An async streaming response as a pump's source: closing it closes the response, then
     lets httpx's generators behind `aiter_bytes()` end (see `finish_async_chunks`)."""
     chunks: AsyncIterator[bytes] = response.aiter_bytes()

@@ -1,4 +1,4 @@
-"""`Client` and `AsyncClient` through `httpx.MockTransport`: requests, retries, raw streams.
+"""`Client` and `AsyncClient` through `httpx2.MockTransport`: requests, retries, raw streams.
 
 Each test runs against the sync client and the async one, under asyncio and trio: a harness
 gives both the same awaitable surface, so every behaviour is specified once.
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from reactivex import operators as ops
 
@@ -26,7 +26,7 @@ from rxstream.adapters._raw import AsyncStream, Stream
 # closed explicitly: a warning naming an rxstream generator still fails the test.
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.filterwarnings(r"ignore:Async generator 'httpx\.:ResourceWarning"),
+    pytest.mark.filterwarnings(r"ignore:Async generator 'httpx2?\.:ResourceWarning"),
 ]
 
 KEY = "sk-ant-api03-SECRET-key"
@@ -69,7 +69,7 @@ def sse(events: list[dict[str, Any]]) -> list[bytes]:
     return [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
 
 
-class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
+class Body(httpx2.SyncByteStream, httpx2.AsyncByteStream):
     """A response body sent chunk by chunk that may fail part-way, and knows if it was closed."""
 
     def __init__(self, chunks: list[bytes], fail: Exception | None = None) -> None:
@@ -99,6 +99,9 @@ class _AsyncChunks:
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self.chunks = chunks
 
+    def __aiter__(self) -> _AsyncChunks:
+        return self
+
     async def __anext__(self) -> bytes:
         try:
             return next(self.chunks)
@@ -106,28 +109,28 @@ class _AsyncChunks:
             raise StopAsyncIteration from None
 
 
-Reply = Callable[[httpx.Request], httpx.Response]
+Reply = Callable[[httpx2.Request], httpx2.Response]
 
 
 def ok_json(body: dict[str, Any] = MESSAGE) -> Reply:
-    return lambda request: httpx.Response(200, json=body, headers={"request-id": "req_ok"})
+    return lambda request: httpx2.Response(200, json=body, headers={"request-id": "req_ok"})
 
 
 def ok_stream(events: list[dict[str, Any]] = TEXT_EVENTS, fail: Exception | None = None) -> Reply:
-    def reply(request: httpx.Request) -> httpx.Response:
+    def reply(request: httpx2.Request) -> httpx2.Response:
         headers = {"content-type": "text/event-stream", "request-id": "req_stream"}
-        return httpx.Response(200, stream=Body(sse(events), fail), headers=headers)
+        return httpx2.Response(200, stream=Body(sse(events), fail), headers=headers)
 
     return reply
 
 
 def status(code: int, body: dict[str, Any] | None = None, **headers: str) -> Reply:
     headers = {k.replace("_", "-"): v for k, v in headers.items()}
-    return lambda request: httpx.Response(code, json=body or OVERLOADED, headers=headers)
+    return lambda request: httpx2.Response(code, json=body or OVERLOADED, headers=headers)
 
 
 def raises(exc: Exception) -> Reply:
-    def reply(request: httpx.Request) -> httpx.Response:
+    def reply(request: httpx2.Request) -> httpx2.Response:
         raise exc
 
     return reply
@@ -138,10 +141,10 @@ class Server:
 
     def __init__(self, *replies: Reply) -> None:
         self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
+        self.requests: list[httpx2.Request] = []
         self.bodies: list[Body] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
         response = reply(request)
@@ -154,7 +157,7 @@ class SyncHarness:
     """The sync `Client` behind an awaitable surface."""
 
     def __init__(self, server: Server, **options: Any) -> None:
-        self.http = httpx.Client(transport=httpx.MockTransport(server))
+        self.http = httpx2.Client(transport=httpx2.MockTransport(server))
         options.setdefault("api_key", KEY)
         self.client = Client(http_client=self.http, **options)
         self.sleeps: list[float] = []
@@ -182,7 +185,7 @@ class AsyncHarness:
     """The `AsyncClient`, as is."""
 
     def __init__(self, server: Server, **options: Any) -> None:
-        self.http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+        self.http = httpx2.AsyncClient(transport=httpx2.MockTransport(server))
         options.setdefault("api_key", KEY)
         self.client = AsyncClient(http_client=self.http, **options)
         self.sleeps: list[float] = []
@@ -273,7 +276,7 @@ async def test_create_keeps_unknown_content_blocks(connect: Callable[..., Harnes
 async def test_a_per_call_timeout_reaches_the_request(connect: Callable[..., Harness]) -> None:
     server = Server(ok_json())
     await connect(server, timeout=30.0).create(timeout=2.5)
-    assert server.requests[0].extensions["timeout"] == httpx.Timeout(2.5).as_dict()
+    assert server.requests[0].extensions["timeout"] == httpx2.Timeout(2.5).as_dict()
 
 
 async def test_a_missing_key_raises_credentials_error_on_request_not_on_construction(
@@ -362,7 +365,7 @@ async def test_messages_stream_raises_the_http_error_on_enter(
 
 async def test_cancelling_a_task_mid_stream_closes_the_connection() -> None:
     server = Server(ok_stream(TEXT_EVENTS * 50))
-    http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(server))
     client = AsyncClient(api_key=KEY, http_client=http)
     stream = await client.messages.create(**PARAMS, stream=True)
     with anyio.CancelScope() as scope:
@@ -459,7 +462,7 @@ async def test_a_client_error_is_not_retried(connect: Callable[..., Harness]) ->
 async def test_connection_failures_are_retried_then_succeed(
     connect: Callable[..., Harness],
 ) -> None:
-    server = Server(raises(httpx.ConnectError("refused")), ok_json())
+    server = Server(raises(httpx2.ConnectError("refused")), ok_json())
     api = connect(server)
     assert (await api.create()).id == "msg_1"
     assert len(api.sleeps) == 1
@@ -468,8 +471,8 @@ async def test_connection_failures_are_retried_then_succeed(
 @pytest.mark.parametrize(
     ("exc", "cls"),
     [
-        (httpx.ConnectError("refused"), rxstream.APIConnectionError),
-        (httpx.ReadTimeout("slow"), rxstream.APITimeoutError),
+        (httpx2.ConnectError("refused"), rxstream.APIConnectionError),
+        (httpx2.ReadTimeout("slow"), rxstream.APITimeoutError),
     ],
 )
 async def test_connection_failures_exhausting_retries_raise_api_connection_errors(
@@ -504,7 +507,7 @@ async def test_an_in_stream_error_event_raises_overloaded_error_not_a_generic_on
 async def test_a_connection_dropped_mid_stream_raises_api_connection_error(
     connect: Callable[..., Harness],
 ) -> None:
-    drop = httpx.RemoteProtocolError("peer closed connection without sending complete body")
+    drop = httpx2.RemoteProtocolError("peer closed connection without sending complete body")
     server = Server(ok_stream(TEXT_EVENTS[:4], fail=drop))
     api = connect(server)
     with pytest.raises(rxstream.APIConnectionError, match="mid-response") as info:

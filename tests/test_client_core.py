@@ -6,7 +6,7 @@ import email.utils
 import json
 from typing import Any
 
-import httpx
+import httpx2
 import msgspec
 import pytest
 
@@ -28,6 +28,7 @@ from rxstream._client_core import (
     should_retry,
 )
 from rxstream._errors import CredentialsError
+from rxstream._http import client_timeout
 
 KEY = "sk-ant-api03-SECRET-key-value"
 TOKEN = "oauth-SECRET-token-value"
@@ -128,11 +129,11 @@ def test_the_process_environment_is_read_by_default(monkeypatch: pytest.MonkeyPa
         (None, {"ANTHROPIC_BASE_URL": ""}, "https://api.anthropic.com/v1/messages"),
         (None, {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}, "http://127.0.0.1:9/v1/messages"),
         ("http://x.test/", {"ANTHROPIC_BASE_URL": "http://y.test"}, "http://x.test/v1/messages"),
-        (httpx.URL("http://x.test/base"), {}, "http://x.test/base/v1/messages"),
+        (httpx2.URL("http://x.test/base"), {}, "http://x.test/base/v1/messages"),
     ],
 )
 def test_base_url_comes_from_the_argument_then_the_environment(
-    base_url: str | httpx.URL | None, env: dict[str, str], url: str
+    base_url: str | httpx2.URL | None, env: dict[str, str], url: str
 ) -> None:
     spec = build_request(keyed(base_url=base_url, environ=env), PARAMS, stream=False)
     assert spec.url == url
@@ -263,19 +264,20 @@ def test_extra_query_is_appended_to_the_url() -> None:
 
 def test_timeout_defaults_to_600_seconds_and_a_call_can_override_it() -> None:
     assert build_request(keyed(), PARAMS, stream=False).timeout == DEFAULT_TIMEOUT
-    assert httpx.Timeout(600.0, connect=5.0) == DEFAULT_TIMEOUT
+    assert httpx2.Timeout(600.0, connect=5.0) == DEFAULT_TIMEOUT
     assert build_request(keyed(timeout=3.0), PARAMS, stream=False).timeout == 3.0
     assert build_request(keyed(timeout=3.0), PARAMS, stream=False, timeout=None).timeout is None
 
 
 @pytest.mark.parametrize(
-    ("client_timeout", "expected"),
-    [(httpx.Timeout(5.0), DEFAULT_TIMEOUT), (httpx.Timeout(42.0), httpx.Timeout(42.0))],
+    ("chosen", "expected"),
+    [(httpx2.Timeout(5.0), DEFAULT_TIMEOUT), (httpx2.Timeout(42.0), httpx2.Timeout(42.0))],
 )
 def test_a_user_http_client_keeps_a_timeout_it_chose(
-    client_timeout: httpx.Timeout, expected: httpx.Timeout
+    chosen: httpx2.Timeout, expected: httpx2.Timeout
 ) -> None:
-    assert keyed(http_client_timeout=client_timeout).timeout == expected
+    with httpx2.Client(timeout=chosen) as http:
+        assert keyed(http_client_timeout=client_timeout(http)).timeout == expected
 
 
 def test_request_for_call_separates_request_options_from_api_parameters() -> None:
@@ -331,7 +333,7 @@ def test_should_retry_follows_the_status(status: int, expected: bool) -> None:
 def test_x_should_retry_overrides_the_status_either_way() -> None:
     assert should_retry(400, {"x-should-retry": "true"}) is True
     assert should_retry(529, {"X-Should-Retry": "false"}) is False
-    assert should_retry(529, httpx.Headers({"X-Should-Retry": "false"})) is False
+    assert should_retry(529, httpx2.Headers({"X-Should-Retry": "false"})) is False
 
 
 def test_retry_after_ms_wins_over_retry_after() -> None:
@@ -442,7 +444,7 @@ def test_each_status_maps_to_its_class(status: int, cls: type[rxstream.APIStatus
 
 
 def test_a_json_error_body_gives_body_type_request_id_and_the_sdk_message() -> None:
-    response = httpx.Response(529)
+    response = httpx2.Response(529)
     error = error_from_response(529, {"request-id": "req_hdr"}, ERROR_BODY, response)
     assert error.body == msgspec.json.decode(ERROR_BODY)
     assert error.error_type == "overloaded_error"
@@ -472,14 +474,14 @@ def test_an_empty_error_body_gives_just_the_status() -> None:
 @pytest.mark.parametrize(
     ("exc", "cls", "phrase"),
     [
-        (httpx.ConnectTimeout("t"), rxstream.APITimeoutError, "connecting"),
-        (httpx.ReadTimeout("t"), rxstream.APITimeoutError, "waiting for data"),
-        (httpx.PoolTimeout("t"), rxstream.APITimeoutError, "timed out"),
+        (httpx2.ConnectTimeout("t"), rxstream.APITimeoutError, "connecting"),
+        (httpx2.ReadTimeout("t"), rxstream.APITimeoutError, "waiting for data"),
+        (httpx2.PoolTimeout("t"), rxstream.APITimeoutError, "timed out"),
         (TimeoutError(), rxstream.APITimeoutError, "timed out"),
-        (httpx.ConnectError("refused"), rxstream.APIConnectionError, "could not connect"),
-        (httpx.RemoteProtocolError("peer closed"), rxstream.APIConnectionError, "mid-response"),
-        (httpx.ReadError("reset"), rxstream.APIConnectionError, "reading the response"),
-        (httpx.WriteError("broken pipe"), rxstream.APIConnectionError, "connection error"),
+        (httpx2.ConnectError("refused"), rxstream.APIConnectionError, "could not connect"),
+        (httpx2.RemoteProtocolError("peer closed"), rxstream.APIConnectionError, "mid-response"),
+        (httpx2.ReadError("reset"), rxstream.APIConnectionError, "reading the response"),
+        (httpx2.WriteError("broken pipe"), rxstream.APIConnectionError, "connection error"),
     ],
 )
 def test_transport_errors_map_to_connection_errors_that_say_what_happened(

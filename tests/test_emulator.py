@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
-import httpx
+import httpx2
 import pytest
 
 import rxstream.emulator
@@ -91,8 +91,8 @@ def server() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def client(server: Emulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=KEY, timeout=5) as http:
+def client(server: Emulator) -> Iterator[httpx2.Client]:
+    with httpx2.Client(base_url=server.base_url, headers=KEY, timeout=5) as http:
         yield http
 
 
@@ -104,26 +104,26 @@ def sdk(server: Emulator) -> Iterator[anthropic.Anthropic]:
 
 
 def post(
-    client: httpx.Client, body: Any, fault: str | None = None, **headers: str
-) -> httpx.Response:
+    client: httpx2.Client, body: Any, fault: str | None = None, **headers: str
+) -> httpx2.Response:
     extra = {k.replace("_", "-"): v for k, v in headers.items()}
     if fault is not None:
         extra["x-emulator-fault"] = fault
     return client.post("/v1/messages", json=body, headers=extra)
 
 
-def read_until_error(client: httpx.Client, body: Any, fault: str) -> tuple[bytes, Exception]:
+def read_until_error(client: httpx2.Client, body: Any, fault: str) -> tuple[bytes, Exception]:
     received = bytearray()
     with client.stream("POST", "/v1/messages", json=body, headers={"x-emulator-fault": fault}) as r:
         try:
             for chunk in r.iter_raw():
                 received += chunk
-        except httpx.TransportError as error:
+        except httpx2.TransportError as error:
             return bytes(received), error
     raise AssertionError("the stream ended without a transport error")
 
 
-def timed_events(client: httpx.Client, body: Any, **headers: str) -> list[tuple[float, str]]:
+def timed_events(client: httpx2.Client, body: Any, **headers: str) -> list[tuple[float, str]]:
     """(arrival time, event name) for each event of a streamed response."""
     extra = {k.replace("_", "-"): v for k, v in headers.items()}
     out = []
@@ -137,7 +137,7 @@ def timed_events(client: httpx.Client, body: Any, **headers: str) -> list[tuple[
 # --- wire format -------------------------------------------------------------------------------
 
 
-def test_stream_has_the_api_headers_and_exact_framing(client: httpx.Client) -> None:
+def test_stream_has_the_api_headers_and_exact_framing(client: httpx2.Client) -> None:
     response = post(client, request_body())
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
@@ -175,7 +175,7 @@ def test_stream_has_the_api_headers_and_exact_framing(client: httpx.Client) -> N
     assert delta["usage"]["input_tokens"] == message["usage"]["input_tokens"]
 
 
-def test_non_streaming_returns_the_message_the_stream_assembles_to(client: httpx.Client) -> None:
+def test_non_streaming_returns_the_message_the_stream_assembles_to(client: httpx2.Client) -> None:
     body = request_body("Write a short story about a lighthouse keeper")
     streamed = assemble(parse_sse(post(client, body).content))
     whole = post(client, {**body, "stream": False})
@@ -188,7 +188,7 @@ def without_ids(raw: bytes) -> bytes:
     return re.sub(rb"(msg|toolu|req)_01\w{22}", rb"\1_ID", raw)
 
 
-def test_identical_requests_get_identical_replies_and_new_ids(client: httpx.Client) -> None:
+def test_identical_requests_get_identical_replies_and_new_ids(client: httpx2.Client) -> None:
     body = request_body("Explain how tides work", tools=[], temperature=0.5)
     first, second = post(client, body), post(client, body)
     assert without_ids(first.content) == without_ids(second.content)
@@ -199,7 +199,7 @@ def test_identical_requests_get_identical_replies_and_new_ids(client: httpx.Clie
 
 def test_a_seed_makes_every_id_reproducible() -> None:
     def run() -> list[str]:
-        with serve(seed="snapshot") as running, httpx.Client(base_url=running.base_url) as http:
+        with serve(seed="snapshot") as running, httpx2.Client(base_url=running.base_url) as http:
             responses = [http.post("/v1/messages", json=VALID, headers=KEY) for _ in range(2)]
             faulted = http.post(
                 "/v1/messages", json=VALID, headers={**KEY, "x-emulator-fault": "status=529"}
@@ -215,13 +215,13 @@ def test_a_seed_makes_every_id_reproducible() -> None:
     assert len(set(first)) == len(first)
 
 
-def test_text_is_utf8_on_the_wire_not_escaped(client: httpx.Client) -> None:
+def test_text_is_utf8_on_the_wire_not_escaped(client: httpx2.Client) -> None:
     response = post(client, request_body("What is the capital of France?"))
     assert "cafés".encode() in response.content
     assert b"\\u00e9" not in response.content
 
 
-def test_text_deltas_carry_one_to_three_words_and_keep_whitespace(client: httpx.Client) -> None:
+def test_text_deltas_carry_one_to_three_words_and_keep_whitespace(client: httpx2.Client) -> None:
     body = request_body("Write an essay about rivers")
     events = parse_sse(post(client, body).content)
     texts = [d["delta"]["text"] for n, d in events if n == "content_block_delta"]
@@ -289,7 +289,7 @@ VALID = request_body("Hi")
     ],
 )
 def test_invalid_requests_get_400_invalid_request_error(
-    client: httpx.Client, body: Any, field: str
+    client: httpx2.Client, body: Any, field: str
 ) -> None:
     response = post(client, body)
     assert response.status_code == 400
@@ -300,7 +300,7 @@ def test_invalid_requests_get_400_invalid_request_error(
     assert error["request_id"] == response.headers["request-id"]
 
 
-def test_a_body_that_is_not_json_gets_400(client: httpx.Client) -> None:
+def test_a_body_that_is_not_json_gets_400(client: httpx2.Client) -> None:
     response = client.post(
         "/v1/messages", content=b"{not json", headers={"content-type": "application/json"}
     )
@@ -308,7 +308,7 @@ def test_a_body_that_is_not_json_gets_400(client: httpx.Client) -> None:
     assert "Invalid JSON" in response.json()["error"]["message"]
 
 
-def test_other_paths_get_404_and_other_methods_405(client: httpx.Client) -> None:
+def test_other_paths_get_404_and_other_methods_405(client: httpx2.Client) -> None:
     for response in (client.post("/v1/complete", json={}), client.get("/v2/models")):
         assert response.status_code == 404
         assert response.json()["error"] == {"type": "not_found_error", "message": "Not Found"}
@@ -327,7 +327,7 @@ def test_other_paths_get_404_and_other_methods_405(client: httpx.Client) -> None
 
 
 def test_missing_api_key_gets_401_and_a_bearer_token_is_accepted(server: Emulator) -> None:
-    with httpx.Client(base_url=server.base_url) as http:
+    with httpx2.Client(base_url=server.base_url) as http:
         missing = http.post("/v1/messages", json=VALID, headers=VERSION)
         bearer = http.post(
             "/v1/messages", json=VALID, headers={"authorization": "Bearer tok", **VERSION}
@@ -338,12 +338,12 @@ def test_missing_api_key_gets_401_and_a_bearer_token_is_accepted(server: Emulato
 
 
 def test_api_key_is_checked_only_when_configured_and_never_recorded() -> None:
-    with serve(api_key="sk-right") as running, httpx.Client(base_url=running.base_url) as http:
+    with serve(api_key="sk-right") as running, httpx2.Client(base_url=running.base_url) as http:
         wrong = http.post("/v1/messages", json=VALID, headers={"x-api-key": "sk-wrong", **VERSION})
         right = http.post("/v1/messages", json=VALID, headers={"x-api-key": "sk-right", **VERSION})
         assert "sk-right" not in repr(running.records) + repr(running)
     assert (wrong.status_code, right.status_code) == (401, 200)
-    with serve(require_api_key=False) as running, httpx.Client(base_url=running.base_url) as http:
+    with serve(require_api_key=False) as running, httpx2.Client(base_url=running.base_url) as http:
         assert http.post("/v1/messages", json=VALID, headers=VERSION).status_code == 200
 
 
@@ -360,7 +360,7 @@ def test_api_key_is_checked_only_when_configured_and_never_recorded() -> None:
     ],
 )
 def test_status_fault_sends_the_api_error_for_that_status(
-    client: httpx.Client, status: int, error_type: str
+    client: httpx2.Client, status: int, error_type: str
 ) -> None:
     response = post(client, VALID, f"status={status};retry-after=2;retry-after-ms=1500")
     assert response.status_code == status
@@ -369,7 +369,7 @@ def test_status_fault_sends_the_api_error_for_that_status(
     assert response.headers["retry-after-ms"] == "1500"
 
 
-def test_retry_after_date_and_should_retry_headers(client: httpx.Client) -> None:
+def test_retry_after_date_and_should_retry_headers(client: httpx2.Client) -> None:
     response = post(client, VALID, "status=503;retry-after-date;should-retry=false")
     assert response.headers["x-should-retry"] == "false"
     when = email.utils.parsedate_to_datetime(response.headers["retry-after"]).timestamp()
@@ -377,7 +377,7 @@ def test_retry_after_date_and_should_retry_headers(client: httpx.Client) -> None
 
 
 def test_times_fails_only_the_first_n_requests_with_that_header(
-    server: Emulator, client: httpx.Client
+    server: Emulator, client: httpx2.Client
 ) -> None:
     statuses = [post(client, VALID, "status=429;times=2").status_code for _ in range(3)]
     assert statuses == [429, 429, 200]
@@ -408,7 +408,7 @@ def test_sdk_retries_through_an_overload_and_succeeds(
     assert server.requests["status=500;should-retry=false"] == 1
 
 
-def test_error_fault_sends_an_in_stream_error_event_and_ends_cleanly(client: httpx.Client) -> None:
+def test_error_fault_sends_an_in_stream_error_event_and_ends_cleanly(client: httpx2.Client) -> None:
     response = post(client, request_body(), "error=overloaded_error;after=3")
     events = parse_sse(response.content)
     assert names(events) == ["message_start", "content_block_start", "ping", "error"]
@@ -422,32 +422,32 @@ def test_error_fault_sends_an_in_stream_error_event_and_ends_cleanly(client: htt
 
 
 def test_drop_n_sends_exactly_n_events_then_cuts_the_connection(
-    server: Emulator, client: httpx.Client
+    server: Emulator, client: httpx2.Client
 ) -> None:
     received, error = read_until_error(client, request_body(), "drop=3")
-    assert isinstance(error, httpx.RemoteProtocolError)
+    assert isinstance(error, httpx2.RemoteProtocolError)
     assert names(parse_sse(received)) == ["message_start", "content_block_start", "ping"]
     assert FRAME.sub(b"", received) == b""
     assert server.wait_closed()
     assert server.records[-1].events_sent == 3
 
 
-def test_drop_mid_cuts_the_next_event_in_half(client: httpx.Client) -> None:
+def test_drop_mid_cuts_the_next_event_in_half(client: httpx2.Client) -> None:
     full = post(client, request_body()).content
     received, error = read_until_error(client, request_body(), "drop-mid=4")
-    assert isinstance(error, httpx.RemoteProtocolError)
+    assert isinstance(error, httpx2.RemoteProtocolError)
     assert without_ids(full).startswith(without_ids(received))
     frames = [m.group() for m in FRAME.finditer(full)]
     assert len(received) == sum(map(len, frames[:4])) + len(frames[4]) // 2
 
 
-def test_drop_headers_closes_without_any_response(client: httpx.Client) -> None:
-    with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+def test_drop_headers_closes_without_any_response(client: httpx2.Client) -> None:
+    with pytest.raises(httpx2.RemoteProtocolError, match="without sending a response"):
         post(client, request_body(), "drop=headers")
 
 
 def test_end_n_finishes_cleanly_without_message_stop(
-    server: Emulator, client: httpx.Client
+    server: Emulator, client: httpx2.Client
 ) -> None:
     response = post(client, request_body(), "end=5")
     assert len(parse_sse(response.content)) == 5
@@ -455,7 +455,7 @@ def test_end_n_finishes_cleanly_without_message_stop(
 
 
 def test_trickle_writes_one_byte_per_chunk_with_the_same_events(
-    server: Emulator, client: httpx.Client
+    server: Emulator, client: httpx2.Client
 ) -> None:
     normal = post(client, request_body("Hi")).content
     payload = json.dumps(request_body("Hi")).encode()
@@ -469,7 +469,7 @@ def test_trickle_writes_one_byte_per_chunk_with_the_same_events(
     assert chunked.count(b"\r\n1\r\n") >= len(normal) - 1  # one chunk per byte
 
 
-def test_stall_goes_silent_without_pings_then_resumes(client: httpx.Client) -> None:
+def test_stall_goes_silent_without_pings_then_resumes(client: httpx2.Client) -> None:
     started = time.monotonic()
     arrivals = timed_events(client, request_body("Hi"), x_emulator_fault="stall=0.3;after=3",
                             x_emulator_ping_interval="0.05")  # fmt: skip
@@ -478,7 +478,7 @@ def test_stall_goes_silent_without_pings_then_resumes(client: httpx.Client) -> N
     assert arrivals[-1][1] == "message_stop"
 
 
-def test_pings_keep_an_idle_stream_alive_before_the_first_token(client: httpx.Client) -> None:
+def test_pings_keep_an_idle_stream_alive_before_the_first_token(client: httpx2.Client) -> None:
     started = time.monotonic()
     arrivals = timed_events(client, request_body("Hi"), x_emulator_ttft="0.25",
                             x_emulator_ping_interval="0.05")  # fmt: skip
@@ -489,13 +489,13 @@ def test_pings_keep_an_idle_stream_alive_before_the_first_token(client: httpx.Cl
     assert arrivals[first_block][0] - started >= 0.25
 
 
-def test_tokens_per_second_paces_the_stream(client: httpx.Client) -> None:
+def test_tokens_per_second_paces_the_stream(client: httpx2.Client) -> None:
     start = time.monotonic()
     arrivals = timed_events(client, request_body("Count to 20"), x_emulator_tps="100")
     assert arrivals[-1][0] - start >= 0.19
 
 
-def test_bad_fault_or_pacing_headers_get_400(client: httpx.Client) -> None:
+def test_bad_fault_or_pacing_headers_get_400(client: httpx2.Client) -> None:
     assert post(client, VALID, "explode").status_code == 400
     assert post(client, VALID, "status=200").status_code == 400
     assert post(client, VALID, x_emulator_tps="fast").status_code == 400
@@ -505,7 +505,7 @@ def test_bad_fault_or_pacing_headers_get_400(client: httpx.Client) -> None:
 
 
 def test_records_show_arrivals_open_connections_and_closing(
-    server: Emulator, client: httpx.Client
+    server: Emulator, client: httpx2.Client
 ) -> None:
     before = time.monotonic()
     with client.stream("POST", "/v1/messages", json=request_body(),
@@ -527,7 +527,7 @@ def test_serve_starts_and_stops_quickly_many_times() -> None:
         with serve() as running:
             assert time.monotonic() - started < 0.3
             assert re.fullmatch(r"http://127\.0\.0\.1:\d+", running.base_url)
-            with httpx.Client() as http:
+            with httpx2.Client() as http:
                 response = http.post(running.base_url + "/v1/messages", json=VALID, headers=KEY)
             assert response.status_code == 200
             stopping = time.monotonic()
@@ -537,7 +537,7 @@ def test_serve_starts_and_stops_quickly_many_times() -> None:
 def test_stopping_cuts_open_streams_at_once() -> None:
     context = serve()
     running = context.__enter__()
-    with httpx.Client(base_url=running.base_url, headers=KEY) as http:
+    with httpx2.Client(base_url=running.base_url, headers=KEY) as http:
         request = http.build_request("POST", "/v1/messages", json=request_body(),
                                      headers={"x-emulator-fault": "stall=30;after=2"})  # fmt: skip
         response = http.send(request, stream=True)
@@ -545,14 +545,14 @@ def test_stopping_cuts_open_streams_at_once() -> None:
         stopping = time.monotonic()
         context.__exit__(None, None, None)
         assert time.monotonic() - stopping < 0.5
-        with pytest.raises(httpx.RemoteProtocolError):
+        with pytest.raises(httpx2.RemoteProtocolError):
             response.read()
         response.close()
 
 
 @pytest.mark.anyio
 async def test_aserve_serves_async_callers_under_asyncio_and_trio() -> None:
-    async with aserve() as running, httpx.AsyncClient(base_url=running.base_url) as http:
+    async with aserve() as running, httpx2.AsyncClient(base_url=running.base_url) as http:
         response = await http.post("/v1/messages", json=request_body("What is 6+7?"), headers=KEY)
     assert assemble(parse_sse(response.content))["content"][0]["text"] == "6 + 7 = 13."
 
@@ -568,7 +568,7 @@ def test_command_line_serves_until_interrupted() -> None:
     try:
         assert process.stdout is not None
         assert f"http://127.0.0.1:{port}" in process.stdout.readline()
-        response = httpx.post(f"http://127.0.0.1:{port}/v1/messages", json=VALID,
+        response = httpx2.post(f"http://127.0.0.1:{port}/v1/messages", json=VALID,
                               headers={"x-api-key": "sk-secret-123", **VERSION})  # fmt: skip
         assert response.status_code == 200
         process.send_signal(signal.SIGINT)

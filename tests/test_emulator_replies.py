@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from rxstream.emulator import reply_text_for, serve
@@ -76,10 +76,10 @@ def body(*turns: Any, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
+def http() -> Iterator[httpx2.Client]:
     with (
         serve() as running,
-        httpx.Client(
+        httpx2.Client(
             base_url=running.base_url,
             headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
             timeout=5,
@@ -88,14 +88,14 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
-def create(http: httpx.Client, request: dict[str, Any]) -> dict[str, Any]:
+def create(http: httpx2.Client, request: dict[str, Any]) -> dict[str, Any]:
     response = http.post("/v1/messages", json=request)
     assert response.status_code == 200, response.text
     message: dict[str, Any] = response.json()
     return message
 
 
-def stream_events(http: httpx.Client, request: dict[str, Any]) -> list[dict[str, Any]]:
+def stream_events(http: httpx2.Client, request: dict[str, Any]) -> list[dict[str, Any]]:
     response = http.post("/v1/messages", json={**request, "stream": True})
     return [json.loads(line[6:]) for line in response.text.split("\n") if line.startswith("data: ")]
 
@@ -219,7 +219,7 @@ def test_replies_are_deterministic_and_differ_between_prompts() -> None:
 # --- tools ---------------------------------------------------------------------------------------
 
 
-def test_a_prompt_that_needs_a_tool_gets_text_then_a_tool_call(http: httpx.Client) -> None:
+def test_a_prompt_that_needs_a_tool_gets_text_then_a_tool_call(http: httpx2.Client) -> None:
     message = create(http, body("What's the weather in San Francisco?", tools=[WEATHER, CLOCK]))
     text, call = message["content"]
     assert text["type"] == "text"
@@ -230,7 +230,7 @@ def test_a_prompt_that_needs_a_tool_gets_text_then_a_tool_call(http: httpx.Clien
     assert message["stop_reason"] == "tool_use"
 
 
-def test_tool_input_streams_in_small_json_fragments(http: httpx.Client) -> None:
+def test_tool_input_streams_in_small_json_fragments(http: httpx2.Client) -> None:
     events = stream_events(http, body("Weather in Paris in fahrenheit?", tools=[WEATHER]))
     fragments = [
         e["delta"]["partial_json"]
@@ -244,7 +244,7 @@ def test_tool_input_streams_in_small_json_fragments(http: httpx.Client) -> None:
     assert start["content_block"]["input"] == {}
 
 
-def test_tool_choice_none_auto_any_and_named(http: httpx.Client) -> None:
+def test_tool_choice_none_auto_any_and_named(http: httpx2.Client) -> None:
     weather = "What's the weather in Oslo?"
     none = create(http, body(weather, tools=[WEATHER], tool_choice={"type": "none"}))
     assert [b["type"] for b in none["content"]] == ["text"]
@@ -258,7 +258,7 @@ def test_tool_choice_none_auto_any_and_named(http: httpx.Client) -> None:
     assert [(b["type"], b["name"]) for b in named["content"]] == [("tool_use", "get_time")]
 
 
-def test_parallel_tool_calls_unless_disabled(http: httpx.Client) -> None:
+def test_parallel_tool_calls_unless_disabled(http: httpx2.Client) -> None:
     prompt = "What's the weather and the current time in Tokyo?"
     both = create(http, body(prompt, tools=[WEATHER, CLOCK]))
     assert [b.get("name") for b in both["content"]] == [None, "get_weather", "get_time"]
@@ -268,7 +268,7 @@ def test_parallel_tool_calls_unless_disabled(http: httpx.Client) -> None:
     assert [b.get("name") for b in one["content"]] == [None, "get_weather"]
 
 
-def test_tool_input_follows_every_kind_of_schema(http: httpx.Client) -> None:
+def test_tool_input_follows_every_kind_of_schema(http: httpx2.Client) -> None:
     prompt = "Search flights from Lisbon for 2 passengers in business class"
     message = create(http, body(prompt, tools=[SEARCH], tool_choice={"type": "any"}))
     arguments = message["content"][0]["input"]
@@ -281,7 +281,7 @@ def test_tool_input_follows_every_kind_of_schema(http: httpx.Client) -> None:
 # --- thinking, limits, usage ---------------------------------------------------------------------
 
 
-def test_thinking_comes_first_with_one_signature_delta(http: httpx.Client) -> None:
+def test_thinking_comes_first_with_one_signature_delta(http: httpx2.Client) -> None:
     request = body("What is 2+2?", thinking={"type": "enabled", "budget_tokens": 2000})
     events = stream_events(http, request)
     thinking = [e["delta"]["type"] for e in events if e.get("index") == 0 and "delta" in e]
@@ -295,7 +295,7 @@ def test_thinking_comes_first_with_one_signature_delta(http: httpx.Client) -> No
     assert answer == {"type": "text", "text": "2 + 2 = 4."}
 
 
-def test_max_tokens_stops_the_reply_after_that_many_tokens(http: httpx.Client) -> None:
+def test_max_tokens_stops_the_reply_after_that_many_tokens(http: httpx2.Client) -> None:
     message = create(http, body("Count to 100", max_tokens=10))
     assert message["content"][0]["text"] == "1, 2, 3, 4, 5, 6, 7, 8, 9, 10,"
     assert message["stop_reason"] == "max_tokens"
@@ -306,7 +306,7 @@ def test_max_tokens_stops_the_reply_after_that_many_tokens(http: httpx.Client) -
     assert cut_tool["usage"]["output_tokens"] == 12
 
 
-def test_stop_sequences_cut_at_the_earliest_match(http: httpx.Client) -> None:
+def test_stop_sequences_cut_at_the_earliest_match(http: httpx2.Client) -> None:
     message = create(http, body("Count to 10", stop_sequences=["7", "5,"]))
     assert message["content"][0]["text"] == "1, 2, 3, 4, "
     assert (message["stop_reason"], message["stop_sequence"]) == ("stop_sequence", "5,")
@@ -320,7 +320,7 @@ def test_stop_sequences_cut_at_the_earliest_match(http: httpx.Client) -> None:
     }
 
 
-def test_usage_counts_what_was_sent(http: httpx.Client) -> None:
+def test_usage_counts_what_was_sent(http: httpx2.Client) -> None:
     short = create(http, body("Hi"))
     longer = create(http, body("Hi " * 50))
     assert longer["usage"]["input_tokens"] > short["usage"]["input_tokens"]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import anyio
 import anyio.to_thread
-import httpx
+import httpx2
 import msgspec
 import pytest
 
@@ -35,7 +35,8 @@ from rxstream import (
     OverloadedError,
     RateLimitError,
 )
-from rxstream._client_core import DEFAULT_LIMITS, DEFAULT_TIMEOUT
+from rxstream._client_core import DEFAULT_TIMEOUT
+from rxstream._http import DEFAULT_LIMITS
 from rxstream.accumulate import MessageAccumulator
 from rxstream.adapters import AsyncMessageStream, MessageStream
 from rxstream.emulator import Emulator, RequestRecord
@@ -138,11 +139,11 @@ def accumulated(events: list[MessageStreamEvent]) -> Message:
     return accumulator.message()
 
 
-def busy_connections(http: httpx.Client | httpx.AsyncClient) -> int:
+def busy_connections(http: httpx2.Client | httpx2.AsyncClient) -> int:
     """Connections of the client's pool with a request still in flight (httpx internals: the
-    public `connections` of httpcore's pool, behind httpx's transport)."""
+    public `connections` of httpcore2's pool, behind httpx2's transport)."""
     transport = http._transport
-    assert isinstance(transport, httpx.HTTPTransport | httpx.AsyncHTTPTransport)
+    assert isinstance(transport, httpx2.HTTPTransport | httpx2.AsyncHTTPTransport)
     pool = transport._pool
     return sum(1 for c in pool.connections if not (c.is_idle() or c.is_closed()))
 
@@ -258,7 +259,7 @@ def read(
     started = time.monotonic()
     loop, _, interface = way.partition("-")
     if loop == "sync":
-        with httpx.Client(**HTTP) as http, Client(http_client=http, **settings) as client:
+        with httpx2.Client(**HTTP) as http, Client(http_client=http, **settings) as client:
             reader = sync_stream if interface == "stream" else sync_observe
             reader(client, headers, outcome)
             outcome.elapsed = time.monotonic() - started
@@ -268,7 +269,7 @@ def read(
 
     async def main() -> None:
         async with (
-            httpx.AsyncClient(**HTTP) as http,
+            httpx2.AsyncClient(**HTTP) as http,
             AsyncClient(http_client=http, **settings) as client,
         ):
             reader = async_stream if interface == "stream" else async_observe

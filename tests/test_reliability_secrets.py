@@ -1,5 +1,5 @@
 """Secrets: the API key never appears in a repr, an exception (text, args, repr, traceback),
-a log record at DEBUG (ours, httpx's, httpcore's), or a recorded `.sse` file.
+a log record at DEBUG (ours, httpx2's, httpcore2's), or a recorded `.sse` file.
 
 Every test searches for the key itself and for its tail, so a partly masked key fails too.
 """
@@ -64,8 +64,8 @@ def guarded() -> Iterator[Emulator]:
 
 @pytest.fixture
 def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Every log record of every logger at DEBUG (httpx and httpcore included)."""
-    loggers = [logging.getLogger(name) for name in ("", "httpx", "httpcore", "rxstream")]
+    """Every log record of every logger at DEBUG (httpx2 and httpcore2 included)."""
+    loggers = [logging.getLogger(name) for name in ("", "httpx2", "httpcore2", "rxstream")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.DEBUG)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 import reactivex
 from reactivex import operators as ops
@@ -405,7 +405,7 @@ async def test_take_on_an_async_source_closes_the_generator() -> None:
 # --- HTTP responses ----------------------------------------------------------------------------
 
 
-class TrackedBody(httpx.SyncByteStream):
+class TrackedBody(httpx2.SyncByteStream):
     def __init__(self, chunks: list[bytes]) -> None:
         self.chunks = chunks
         self.read = 0
@@ -420,7 +420,7 @@ class TrackedBody(httpx.SyncByteStream):
         self.closed = True
 
 
-class AsyncTrackedBody(httpx.AsyncByteStream):
+class AsyncTrackedBody(httpx2.AsyncByteStream):
     def __init__(self, chunks: list[bytes]) -> None:
         self.chunks = chunks
         self.read = 0
@@ -436,8 +436,8 @@ class AsyncTrackedBody(httpx.AsyncByteStream):
         self.closed = True
 
 
-def sse_response(body: httpx.SyncByteStream | httpx.AsyncByteStream) -> httpx.Response:
-    return httpx.Response(
+def sse_response(body: httpx2.SyncByteStream | httpx2.AsyncByteStream) -> httpx2.Response:
+    return httpx2.Response(
         200, headers={"content-type": "text/event-stream", "request-id": "req_011"}, stream=body
     )
 
@@ -445,13 +445,13 @@ def sse_response(body: httpx.SyncByteStream | httpx.AsyncByteStream) -> httpx.Re
 def http_source(chunks: list[bytes]) -> tuple[reactivex.Observable[Any], list[TrackedBody]]:
     bodies: list[TrackedBody] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         bodies.append(TrackedBody(chunks))
         return sse_response(bodies[-1])
 
-    client = httpx.Client(transport=httpx.MockTransport(handler))
+    client = httpx2.Client(transport=httpx2.MockTransport(handler))
 
-    def open_response() -> httpx.Response:
+    def open_response() -> httpx2.Response:
         request = client.build_request("POST", "http://test/v1/messages", json={"stream": True})
         return client.send(request, stream=True)
 
@@ -491,16 +491,16 @@ def test_from_response_incomplete_stream_carries_the_request_id() -> None:
 
 def async_http_source(
     chunks: list[bytes],
-) -> tuple[reactivex.Observable[Any], list[AsyncTrackedBody], httpx.AsyncClient]:
+) -> tuple[reactivex.Observable[Any], list[AsyncTrackedBody], httpx2.AsyncClient]:
     bodies: list[AsyncTrackedBody] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         bodies.append(AsyncTrackedBody(chunks))
         return sse_response(bodies[-1])
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
 
-    async def open_response() -> httpx.Response:
+    async def open_response() -> httpx2.Response:
         request = client.build_request("POST", "http://test/v1/messages", json={"stream": True})
         return await client.send(request, stream=True)
 
