@@ -3,12 +3,15 @@ interface, under asyncio and trio alike (anyio)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import functools
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
+from typing import Any
 
 import anyio
 
 from rxstream._errors import APIError
+from rxstream._finalize import close_when_collected
 from rxstream._http import Response
 from rxstream._pump import AsyncEventPump, AsyncOpened
 from rxstream._sources import opened_async_response
@@ -74,6 +77,12 @@ class AsyncMessageStream(StreamView):
         self._source = pump.__aiter__()
         self._lock = anyio.Lock()
         self._closed = False
+        # Dropped unclosed: close in a task, not in the collector (under trio, an async
+        # generator collected unfinished warns). Nothing here refers to the stream.
+        core, source = self._core, self._source
+        close_when_collected(
+            self, functools.partial(_close_abandoned, pump, source), needed=lambda: not core.done
+        )
 
     async def _pull(self, wanted: int) -> bool:
         """Make the log longer than `wanted`; False once the stream has ended."""
@@ -146,6 +155,13 @@ class AsyncMessageStream(StreamView):
         """All text blocks of the final message, concatenated."""
         await self.until_done()
         return self._core.final_text()
+
+
+async def _close_abandoned(pump: AsyncEventPump, source: AsyncGenerator[Any, None]) -> None:
+    """`AsyncMessageStream.close()` for a stream nobody holds any more."""
+    with anyio.CancelScope(shield=True):
+        await pump.aclose()
+        await source.aclose()
 
 
 class AsyncMessageStreamManager:

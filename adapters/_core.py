@@ -67,6 +67,15 @@ class StreamCore:
         return None
 
     @property
+    def workspace_id(self) -> str | None:
+        """The `anthropic-workspace-id` response header: the workspace the request ran in."""
+        response = self._pump.response
+        if is_response(response):
+            workspace_id: str | None = response.headers.get("anthropic-workspace-id")
+            return workspace_id
+        return None
+
+    @property
     def events(self) -> reactivex.Observable[StreamItem]:
         """An Observable of this stream's wire events (`ping` included), pushed as the
         stream is iterated. A subscriber joining after events were pulled first receives a
@@ -179,3 +188,8 @@ class StreamView:
     def request_id(self) -> str | None:
         """The `request-id` response header."""
         return self._core.request_id
+
+    @property
+    def workspace_id(self) -> str | None:
+        """The `anthropic-workspace-id` response header."""
+        return self._core.workspace_id

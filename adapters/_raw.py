@@ -15,6 +15,7 @@ from typing import Generic, TypeVar, cast
 
 import anyio
 
+from rxstream._finalize import close_when_collected
 from rxstream._http import Response
 from rxstream._pump import AsyncEventPump, AsyncOpened, EventPump
 from rxstream._sources import opened_async_response, opened_response
@@ -71,6 +72,12 @@ class Stream(Generic[T]):
         """The `request-id` response header."""
         request_id: str | None = self._response.headers.get("request-id")
         return request_id
+
+    @property
+    def workspace_id(self) -> str | None:
+        """The `anthropic-workspace-id` response header: the workspace the request ran in."""
+        workspace_id: str | None = self._response.headers.get("anthropic-workspace-id")
+        return workspace_id
 
     def _start(self) -> Generator[T, None, None]:
         if self._iterator is None:
@@ -148,12 +155,22 @@ class AsyncStream(Generic[T]):
         request_id: str | None = self._response.headers.get("request-id")
         return request_id
 
+    @property
+    def workspace_id(self) -> str | None:
+        """The `anthropic-workspace-id` response header: the workspace the request ran in."""
+        workspace_id: str | None = self._response.headers.get("anthropic-workspace-id")
+        return workspace_id
+
     def _start(self) -> AsyncGenerator[T, None]:
         if self._iterator is None:
             if self._closed:
                 raise _consumed_error(closed=True)
-            events = _aevents(self._pump, self._progress)
+            progress = self._progress
+            events = _aevents(self._pump, progress)
             self._iterator = cast("AsyncGenerator[T, None]", events)
+            # Dropped unclosed mid-stream: close the events in a task, not the collector
+            # (under trio, an async generator collected unfinished warns).
+            close_when_collected(self, events.aclose, needed=lambda: not progress.finished)
         elif self._progress.finished or self._closed:
             raise _consumed_error(closed=not self._progress.finished)
         return self._iterator

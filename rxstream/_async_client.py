@@ -25,6 +25,7 @@ from ._client_core import (
     error_from_response,
     is_event_stream,
     not_an_event_stream,
+    prepare_call,
     request_for_call,
 )
 from ._errors import APIStatusError, StreamDecodeError
@@ -82,6 +83,8 @@ class AsyncClient:
         )
         self._owns_http = http_client is None
         self._http = _http.async_client(http_client, self._options.timeout)
+        if self._owns_http:
+            _http.release_on_collect_async(self, self._http)
         self._transport_errors = _http.transport_errors(self._http)
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep  # a seam for tests
         self.messages = AsyncMessages(self)
@@ -185,24 +188,27 @@ class AsyncMessages:
         Raises the `APIStatusError` subclass of the response's status, `APIConnectionError`,
         or `CredentialsError` when there is no API key.
         """
-        spec = request_for_call(self._client.options, params, stream=stream)
+        options, body = prepare_call(self._client.options, params, method="create")
+        spec = request_for_call(options, body, stream=stream)
         response = await self._client._send(spec, stream=stream)
         if stream:
             return AsyncStream(response)
         return decode_message(response.content)
 
-    def _opener(self, params: Mapping[str, Any]) -> Callable[[], Awaitable[_http.Response]]:
+    def _opener(
+        self, options: ClientOptions, params: Mapping[str, Any]
+    ) -> Callable[[], Awaitable[_http.Response]]:
         async def open_response() -> _http.Response:
-            spec = request_for_call(self._client.options, params, stream=True)
+            spec = request_for_call(options, params, stream=True)
             return await self._client._send(spec, stream=True)
 
         return open_response
 
     def stream(self, **params: Unpack[MessageCreateParams]) -> AsyncMessageStreamManager:
         """An `AsyncMessageStreamManager`: `async with` sends the request, gives the stream."""
-        options = self._client.options
+        options, body = prepare_call(self._client.options, params, method="stream")
         return AsyncMessageStreamManager(
-            self._opener(params),
+            self._opener(options, body),
             idle_timeout=options.idle_timeout,
             stream_retries=options.stream_retries,
         )
@@ -211,7 +217,9 @@ class AsyncMessages:
         self, **params: Unpack[MessageCreateParams]
     ) -> reactivex.Observable[MessageStreamEvent]:
         """A cold Observable of the stream's events: each subscription sends one request."""
-        options = self._client.options
+        options, body = prepare_call(self._client.options, params, method="observe")
         return from_async_response(
-            self._opener(params), retries=options.stream_retries, idle_timeout=options.idle_timeout
+            self._opener(options, body),
+            retries=options.stream_retries,
+            idle_timeout=options.idle_timeout,
         )

@@ -25,6 +25,7 @@ from ._client_core import (
     error_from_response,
     is_event_stream,
     not_an_event_stream,
+    prepare_call,
     request_for_call,
 )
 from ._errors import APIStatusError, StreamDecodeError
@@ -81,6 +82,8 @@ class Client:
         )
         self._owns_http = http_client is None
         self._http = _http.sync_client(http_client, self._options.timeout)
+        if self._owns_http:
+            _http.release_on_collect(self, self._http)
         self._transport_errors = _http.transport_errors(self._http)
         self._sleep: Callable[[float], None] = time.sleep  # a seam for tests
         self.messages = Messages(self)
@@ -180,24 +183,27 @@ class Messages:
         Raises the `APIStatusError` subclass of the response's status, `APIConnectionError`,
         or `CredentialsError` when there is no API key.
         """
-        spec = request_for_call(self._client.options, params, stream=stream)
+        options, body = prepare_call(self._client.options, params, method="create")
+        spec = request_for_call(options, body, stream=stream)
         response = self._client._send(spec, stream=stream)
         if stream:
             return Stream(response)
         return decode_message(response.content)
 
-    def _opener(self, params: Mapping[str, Any]) -> Callable[[], _http.Response]:
+    def _opener(
+        self, options: ClientOptions, params: Mapping[str, Any]
+    ) -> Callable[[], _http.Response]:
         def open_response() -> _http.Response:
-            spec = request_for_call(self._client.options, params, stream=True)
+            spec = request_for_call(options, params, stream=True)
             return self._client._send(spec, stream=True)
 
         return open_response
 
     def stream(self, **params: Unpack[MessageCreateParams]) -> MessageStreamManager:
         """A `MessageStreamManager`: `with` sends the request and gives the `MessageStream`."""
-        options = self._client.options
+        options, body = prepare_call(self._client.options, params, method="stream")
         return MessageStreamManager(
-            self._opener(params),
+            self._opener(options, body),
             idle_timeout=options.idle_timeout,
             stream_retries=options.stream_retries,
         )
@@ -206,7 +212,9 @@ class Messages:
         self, **params: Unpack[MessageCreateParams]
     ) -> reactivex.Observable[MessageStreamEvent]:
         """A cold Observable of the stream's events: each subscription sends one request."""
-        options = self._client.options
+        options, body = prepare_call(self._client.options, params, method="observe")
         return from_response(
-            self._opener(params), retries=options.stream_retries, idle_timeout=options.idle_timeout
+            self._opener(options, body),
+            retries=options.stream_retries,
+            idle_timeout=options.idle_timeout,
         )

@@ -8,9 +8,11 @@ ask a `RetryBudget` whether and how long to wait, and raise what `error_from_res
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -73,7 +75,10 @@ class MessageCreateParams(TypedDict, total=False):
     """The keyword arguments of `messages.create` / `stream` / `observe`.
 
     Messages API parameters go into the JSON body (a `None` value is left out); any parameter
-    not listed here can be sent with `extra_body`. The last five are request options.
+    not listed here can be sent with `extra_body` (an unknown keyword raises `TypeError`).
+    `workspace_id` and `user_profile_id` are sent as headers, as the SDK sends them. The last
+    seven are options: five of the request, and `idle_timeout` / `stream_retries`, which
+    override the client's for this call and are never sent.
     """
 
     model: Required[str]
@@ -94,14 +99,34 @@ class MessageCreateParams(TypedDict, total=False):
     context_management: Mapping[str, Any] | None
     output_config: Mapping[str, Any] | None
     inference_geo: str | None
+    cache_control: Mapping[str, Any] | None
+    diagnostics: Mapping[str, Any] | None
+    speed: str | None
+    workspace_id: str | None
+    user_profile_id: str | None
     extra_headers: Mapping[str, str | None] | None
     extra_query: Mapping[str, object] | None
     extra_body: Mapping[str, object] | None
     betas: Sequence[str] | None
     timeout: TimeoutTypes | NotGiven
+    idle_timeout: float | None
+    stream_retries: int
 
 
 _REQUEST_OPTIONS: Final = ("extra_headers", "extra_query", "extra_body", "betas", "timeout")
+_CLIENT_OPTIONS: Final = ("idle_timeout", "stream_retries")
+_HEADER_PARAMS: Final = {
+    "workspace_id": "anthropic-workspace-id",
+    "user_profile_id": "anthropic-user-profile-id",
+}
+_KEYWORDS: Final = MessageCreateParams.__required_keys__ | MessageCreateParams.__optional_keys__
+
+DEPRECATED_MODELS: Final[Mapping[str, str]] = {
+    # The official SDK's list (anthropic 2.15, `anthropic/_data/deprecated_models.py`).
+    "claude-mythos-preview": "June 30th, 2026",
+    "claude-opus-4-5": "January 22nd, 2027",
+    "claude-opus-4-5-20251101": "January 22nd, 2027",
+}
 
 
 def _redacted(headers: Mapping[str, str | None]) -> dict[str, str | None]:
@@ -153,10 +178,7 @@ class ClientOptions:
             timeout = http_client_timeout or DEFAULT_TIMEOUT
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be an int >= 0, not {max_retries!r}")
-        if stream_retries < 0:
-            raise ValueError(f"stream_retries must be >= 0, not {stream_retries!r}")
-        if idle_timeout is not None and idle_timeout <= 0:
-            raise ValueError(f"idle_timeout must be > 0 or None, not {idle_timeout!r}")
+        _check_stream_options(idle_timeout, stream_retries)
         url = str(base_url) if base_url is not None else env.get("ANTHROPIC_BASE_URL") or ""
         return cls(
             api_key=api_key,
@@ -305,10 +327,60 @@ def _stream_timeout(options: ClientOptions, timeout: TimeoutTypes | NotGiven) ->
     return _http.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
 
 
+def prepare_call(
+    options: ClientOptions, kwargs: Mapping[str, Any], *, method: str
+) -> tuple[ClientOptions, dict[str, Any]]:
+    """Check the keyword arguments of a `messages.<method>()` call, when it is made.
+
+    Returns the client's options with the call's `idle_timeout` / `stream_retries` applied,
+    and the other arguments (for `request_for_call`). Raises `TypeError` naming an unknown
+    keyword, `ValueError` for a bad option; warns as the SDK does (`DeprecationWarning`,
+    pointing at the caller) when the model is deprecated.
+    """
+    for name in kwargs:
+        if name not in _KEYWORDS:
+            raise TypeError(
+                f"Messages.{method}() got an unexpected keyword argument {name!r}; "
+                f"send an API field rxstream does not know with extra_body={{{name!r}: ...}}"
+            )
+    params = dict(kwargs)
+    overrides = {k: params.pop(k) for k in _CLIENT_OPTIONS if k in params}
+    if overrides:
+        options = dataclasses.replace(options, **overrides)
+        _check_stream_options(options.idle_timeout, options.stream_retries)
+    model = params.get("model")
+    if isinstance(model, str) and model in DEPRECATED_MODELS:
+        warnings.warn(
+            f"The model '{model}' is deprecated and will reach end-of-life on "
+            f"{DEPRECATED_MODELS[model]}.\nPlease migrate to a newer model. Visit "
+            "https://docs.anthropic.com/en/docs/resources/model-deprecations for more "
+            "information.",
+            DeprecationWarning,
+            stacklevel=3,  # the user's call of messages.<method>()
+        )
+    return options, params
+
+
+def _check_stream_options(idle_timeout: float | None, stream_retries: int) -> None:
+    if not isinstance(stream_retries, int) or stream_retries < 0:
+        raise ValueError(f"stream_retries must be an int >= 0, not {stream_retries!r}")
+    if idle_timeout is not None and idle_timeout <= 0:
+        raise ValueError(f"idle_timeout must be > 0 or None, not {idle_timeout!r}")
+
+
 def request_for_call(
     options: ClientOptions, kwargs: Mapping[str, Any], *, stream: bool
 ) -> RequestSpec:
-    """`build_request` for the keyword arguments of a `messages.*` call (`MessageCreateParams`)."""
+    """`build_request` for the keyword arguments of a `messages.*` call (`MessageCreateParams`,
+    with the client-only options already taken out by `prepare_call`)."""
     params = dict(kwargs)
     request_options = {k: params.pop(k) for k in _REQUEST_OPTIONS if k in params}
+    headers = {
+        header: value
+        for name, header in _HEADER_PARAMS.items()
+        if (value := params.pop(name, None)) is not None
+    }
+    if headers:
+        extra = request_options.get("extra_headers") or {}
+        request_options["extra_headers"] = {**headers, **extra}
     return build_request(options, params, stream=stream, **request_options)

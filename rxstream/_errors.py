@@ -38,13 +38,16 @@ class APIError(Exception):
 
     `partial_message` holds the message accumulated before a stream failed, when
     the failure happened after `message_start`; `request_id` is the server's
-    `request-id` when known.
+    `request-id` when known. As in the official SDK: `body` is the error response's body
+    (its JSON, else its text; None without one), `type` the body's `error.type`
+    (`"overloaded_error"`, ...; None when there is no error body).
     """
 
     message: str
     body: object | None
     request_id: str | None
     partial_message: Message | None
+    type: str | None
 
     def __init__(
         self,
@@ -59,17 +62,20 @@ class APIError(Exception):
         self.body = body
         self.request_id = request_id
         self.partial_message = partial_message
+        self.type = None
 
 
 class APIStatusError(APIError):
     """The server answered with an error: an HTTP status >= 400, or an in-stream `error` event.
 
     `status_code` is the HTTP status (200 for an error event inside a stream that
-    had started), `error_type` the `error.type` of the body (`"overloaded_error"`, ...).
+    had started), `type` (also `error_type`) the `error.type` of the body
+    (`"overloaded_error"`, ...), `workspace_id` the `anthropic-workspace-id` header.
     """
 
     status_code: int
     error_type: str | None
+    workspace_id: str | None
     response: Response | None
 
     def __init__(
@@ -80,12 +86,15 @@ class APIStatusError(APIError):
         error_type: str | None = None,
         body: object | None = None,
         request_id: str | None = None,
+        workspace_id: str | None = None,
         response: Response | None = None,
         partial_message: Message | None = None,
     ) -> None:
         super().__init__(message, body=body, request_id=request_id, partial_message=partial_message)
         self.status_code = status_code
         self.error_type = error_type
+        self.type = error_type
+        self.workspace_id = workspace_id
         self.response = response
 
 

@@ -12,12 +12,14 @@ The two libraries have the same interface (`build_request`, `send`, `iter_bytes`
 from __future__ import annotations
 
 import sys
+import weakref
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeGuard, cast
 
 import httpx2
 
 from ._errors import APIConnectionError, APITimeoutError, describe
+from ._finalize import close_when_collected
 
 if TYPE_CHECKING:
     import httpx
@@ -39,6 +41,8 @@ __all__ = [
     "connection_error",
     "is_headers",
     "is_response",
+    "release_on_collect",
+    "release_on_collect_async",
     "send",
     "sync_client",
     "transport_errors",
@@ -209,3 +213,15 @@ def connection_error(exc: BaseException) -> APIConnectionError:
     if isinstance(exc, lib.ReadError):
         return APIConnectionError(f"reading the response failed: {describe(exc)}")
     return APIConnectionError(f"connection error: {describe(exc)}")
+
+
+def release_on_collect(owner: object, http_client: SyncHTTPClient) -> None:
+    """Close `http_client`'s connections when `owner` (the client that made it) is garbage
+    collected unclosed, as the SDK does: no socket is left for the collector to warn about."""
+    weakref.finalize(owner, http_client.close)
+
+
+def release_on_collect_async(owner: object, http_client: AsyncHTTPClient) -> None:
+    """The async twin of `release_on_collect`: the pool is closed in a task of the event loop
+    running where the collection happens (see `_finalize`)."""
+    close_when_collected(owner, http_client.aclose)

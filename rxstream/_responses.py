@@ -45,6 +45,7 @@ def error_from_response(
         error_type=kind if isinstance(kind, str) else None,
         body=decoded,
         request_id=request_id if isinstance(request_id, str) else None,
+        workspace_id=header(headers, "anthropic-workspace-id"),
         response=response,
     )
 
