@@ -11,11 +11,14 @@ The two libraries have the same interface (`build_request`, `send`, `iter_bytes`
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeGuard, cast
 
+import anyio
 import httpx2
 
 from ._errors import APIConnectionError, APITimeoutError, describe
@@ -36,7 +39,9 @@ __all__ = [
     "TimeoutTypes",
     "as_timeout",
     "asend",
+    "async_body",
     "async_client",
+    "body",
     "client_timeout",
     "connection_error",
     "is_headers",
@@ -180,6 +185,36 @@ async def asend(http_client: AsyncHTTPClient, spec: RequestSpec, *, stream: bool
         timeout=_legacy_timeout(spec.timeout),
     )  # fmt: skip
     return await http_client.send(legacy, stream=stream)
+
+
+def body(response: Response) -> tuple[Iterator[bytes], Callable[[], None]]:
+    """A streaming response's body as it arrives, and the function that closes the response."""
+    return response.iter_bytes(), response.close
+
+
+def async_body(
+    response: Response,
+) -> tuple[AsyncIterator[bytes], Callable[[], Awaitable[None]]]:
+    """The async twin of `body`. Its close also ends the library's async generators behind
+    the body, in the closing task: left to the garbage collector, trio warns about each."""
+    chunks = response.aiter_bytes()
+
+    async def aclose() -> None:
+        await response.aclose()
+        # Closing `aiter_bytes()` does not close every generator under it (httpx: none,
+        # encode/httpx#3777; httpx2: not httpcore2's). Resumed once under a cancelled scope,
+        # the innermost read raises, and each generator in the chain ends.
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            with contextlib.suppress(Exception):  # the read fails: nothing more is read
+                await anext(chunks)
+        if isinstance(chunks, AsyncGenerator):
+            # A body with no read to cancel: close the chain in turn. Running (another task
+            # is reading it), it is that task's read that ends, and its generators with it.
+            with contextlib.suppress(RuntimeError):
+                await chunks.aclose()
+
+    return chunks, aclose
 
 
 def transport_errors(http_client: object) -> tuple[type[Exception], ...]:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-import anyio
 import reactivex
 from reactivex import abc
 from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.scheduler import CurrentThreadScheduler
 
-from ._http import Response
+from ._http import Response, async_body, body
 from ._pump import AsyncEventPump, AsyncOpened, EventPump, Opened
 from ._sse import DEFAULT_MAX_EVENT_SIZE
 from ._types import MessageStreamEvent
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     import trio
 
 __all__ = [
-    "finish_async_chunks",
     "from_async_response",
     "from_async_sse",
     "from_response",
@@ -112,9 +110,8 @@ def from_sse(
 
 def opened_response(response: Response) -> Opened:
     """A streaming response as a pump's source: closing it closes the response."""
-    return Opened(
-        response.iter_bytes(), response.close, response.headers.get("request-id"), response
-    )
+    chunks, close = body(response)
+    return Opened(chunks, close, response.headers.get("request-id"), response)
 
 
 def from_response(
@@ -254,26 +251,7 @@ def from_async_response(
 
 
 def opened_async_response(response: Response) -> AsyncOpened:
-    """An async streaming response as a pump's source: closing it closes the response, then
-    lets httpx's generators behind `aiter_bytes()` end (see `finish_async_chunks`)."""
-    chunks: AsyncIterator[bytes] = response.aiter_bytes()
-
-    async def aclose() -> None:
-        await response.aclose()
-        await finish_async_chunks(chunks)
-
+    """An async streaming response as a pump's source: closing it closes the response and
+    the HTTP library's generators behind its body (see `_http.async_body`)."""
+    chunks, aclose = async_body(response)
     return AsyncOpened(chunks, aclose, response.headers.get("request-id"), response)
-
-
-async def finish_async_chunks(chunks: AsyncIterator[bytes]) -> None:
-    """Make the generators behind a closed response's `aiter_bytes()` end now, in this task.
-
-    httpx and httpcore do not close their own async generators when a response is closed
-    mid-body (encode/httpx#3777): the garbage collector finalizes them later, outside the event
-    loop, and trio warns. Resumed once under a cancelled scope, each raises out and ends.
-    Call it only once the response is closed: nothing more is read.
-    """
-    with anyio.CancelScope() as scope:
-        scope.cancel()
-        with contextlib.suppress(Exception):  # the read fails, or the body was already read
-            await anext(chunks)

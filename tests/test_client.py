@@ -26,7 +26,6 @@ from rxstream.adapters._raw import AsyncStream, Stream
 # closed explicitly: a warning naming an rxstream generator still fails the test.
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.filterwarnings(r"ignore:Async generator 'httpx2?\.:ResourceWarning"),
 ]
 
 KEY = "sk-ant-api03-SECRET-key"
