@@ -9,9 +9,10 @@ They read through the same event pump as everything else, so every failure is an
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from types import TracebackType
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 import anyio
 
@@ -27,12 +28,14 @@ T = TypeVar("T")
 
 
 class _Progress:
-    """Whether the events ran out; kept apart so the generator does not refer to its stream."""
+    """Whether the events ran out; kept apart so the generator does not refer to its stream.
+    An async stream's events generator is kept here too, for closing a dropped stream."""
 
-    __slots__ = ("finished",)
+    __slots__ = ("events", "finished")
 
     def __init__(self) -> None:
         self.finished = False
+        self.events: AsyncGenerator[Any, None] | None = None
 
 
 def _consumed_error(closed: bool) -> RuntimeError:
@@ -130,6 +133,14 @@ async def _aevents(
             await pump.aclose()
 
 
+async def _close_dropped(progress: _Progress, response: Response) -> None:
+    """`AsyncStream.aclose()` for a stream nobody holds any more."""
+    with anyio.CancelScope(shield=True):
+        if progress.events is not None:
+            await progress.events.aclose()
+        await response.aclose()
+
+
 class AsyncStream(Generic[T]):
     """The async twin of `Stream`: `async for`, `async with`, `aclose()`."""
 
@@ -143,6 +154,14 @@ class AsyncStream(Generic[T]):
         self._progress = _Progress()
         self._iterator: AsyncGenerator[T, None] | None = None
         self._closed = False
+        # Dropped unclosed: close it in a task, not in the collector (under trio, an async
+        # generator collected unfinished warns), and release its connection.
+        progress = self._progress
+        close_when_collected(
+            self,
+            functools.partial(_close_dropped, progress, response),
+            needed=lambda: not progress.finished,
+        )
 
     @property
     def response(self) -> Response:
@@ -165,12 +184,9 @@ class AsyncStream(Generic[T]):
         if self._iterator is None:
             if self._closed:
                 raise _consumed_error(closed=True)
-            progress = self._progress
-            events = _aevents(self._pump, progress)
+            events = _aevents(self._pump, self._progress)
+            self._progress.events = events
             self._iterator = cast("AsyncGenerator[T, None]", events)
-            # Dropped unclosed mid-stream: close the events in a task, not the collector
-            # (under trio, an async generator collected unfinished warns).
-            close_when_collected(self, events.aclose, needed=lambda: not progress.finished)
         elif self._progress.finished or self._closed:
             raise _consumed_error(closed=not self._progress.finished)
         return self._iterator

@@ -12,13 +12,13 @@ The two libraries have the same interface (`build_request`, `send`, `iter_bytes`
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
-from types import ModuleType
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from types import AsyncGeneratorType, ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeGuard, cast
 
-import anyio
 import httpx2
 
 from ._errors import APIConnectionError, APITimeoutError, describe
@@ -201,20 +201,30 @@ def async_body(
 
     async def aclose() -> None:
         await response.aclose()
-        # Closing `aiter_bytes()` does not close every generator under it (httpx: none,
-        # encode/httpx#3777; httpx2: not httpcore2's). Resumed once under a cancelled scope,
-        # the innermost read raises, and each generator in the chain ends.
-        with anyio.CancelScope() as scope:
-            scope.cancel()
-            with contextlib.suppress(Exception):  # the read fails: nothing more is read
-                await anext(chunks)
-        if isinstance(chunks, AsyncGenerator):
-            # A body with no read to cancel: close the chain in turn. Running (another task
-            # is reading it), it is that task's read that ends, and its generators with it.
-            with contextlib.suppress(RuntimeError):
-                await chunks.aclose()
+        await close_generator_chain(chunks)
 
     return chunks, aclose
+
+
+async def close_generator_chain(outer: object) -> None:
+    """Close the async generator `outer` and the ones it is iterating, innermost first.
+
+    Closing a generator does not close the generator it iterates with `async for` (httpx:
+    none of its chain, encode/httpx#3777; httpx2: not httpcore2's): left unfinished, each is
+    finalized later by the garbage collector, outside its event loop, and trio warns. The
+    chain is found through the generators' frames (`gc.get_referents`: their locals and the
+    iterators their loops hold), so closing it reads nothing more. A generator another task
+    is running is left to that task, whose read then fails on the closed response.
+    """
+    chain = [outer]
+    for generator in chain:  # grows as the walk finds inner generators
+        for inner in gc.get_referents(generator):
+            if isinstance(inner, AsyncGeneratorType) and inner not in chain:
+                chain.append(inner)
+    for generator in reversed(chain):
+        if isinstance(generator, AsyncGeneratorType):
+            with contextlib.suppress(RuntimeError):  # running in another task
+                await generator.aclose()
 
 
 def transport_errors(http_client: object) -> tuple[type[Exception], ...]:
