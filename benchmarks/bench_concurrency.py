@@ -24,6 +24,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 HERE = Path(__file__).parent
 STREAMS = 1000
 ROUNDS = 3
+LOADS: dict[str, dict[str, Any]] = {}  # each client's least-CPU round
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +77,16 @@ def test_1000_concurrent_streams(benchmark: BenchmarkFixture, server_url: str, c
     )
     key = {"sdk": "conc_sdk", "rxstream": "conc_rxstream", "rxstream-httpx": "conc_httpx"}
     TIMINGS[key[client]] = Timing(best["cpu_s"], best["events"])
+    LOADS[client] = best
     NOTES.append(
         f"{STREAMS} streams {client:>14}: CPU {best['cpu_s']:5.2f} s, "
         f"wall {best['wall_s']:5.2f} s, peak RSS {best['peak_rss_mib']:5.1f} MiB "
         f"(+{best['load_rss_mib']:.1f} MiB in the load)"
     )
+    if client != "sdk" and {"rxstream", "rxstream-httpx"} <= LOADS.keys():
+        on2, on1 = LOADS["rxstream"], LOADS["rxstream-httpx"]
+        NOTES.append(
+            f"rxstream on httpx2 vs on httpx (measured, no target): CPU "
+            f"{on2['cpu_s'] / on1['cpu_s']:.2f}x, wall {on2['wall_s'] / on1['wall_s']:.2f}x, "
+            f"load memory {on2['load_rss_mib'] / on1['load_rss_mib']:.2f}x"
+        )

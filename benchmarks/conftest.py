@@ -255,8 +255,6 @@ RATIOS: list[tuple[str, str, str, bool, str, Callable[[float], bool]]] = [
     # bench_concurrency: process CPU time of 1,000 concurrent streams on one async client.
     ("CPU 1,000 streams rxstream vs SDK", "conc_rxstream", "conc_sdk", False, "<= 1.0x",
      lambda r: r <= 1.0),
-    ("CPU 1,000 streams httpx2 vs httpx (rxstream)", "conc_rxstream", "conc_httpx", False,
-     "<= 1.0x", lambda r: r <= 1.0),
 ]  # fmt: skip
 
 NOTES: list[str] = []
