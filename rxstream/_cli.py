@@ -82,8 +82,7 @@ def replay(args: argparse.Namespace) -> int:
 
 def record(args: argparse.Namespace) -> int:
     """Save one streamed response to an `.sse` file: its bytes, each event's arrival time."""
-    import httpx
-
+    from . import _http
     from ._client import Client
     from ._recording import write_timed
 
@@ -117,7 +116,7 @@ def record(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             with client.messages.create(**params, stream=True) as stream:
                 events = write_timed(stream.response.iter_bytes(), f, start=start)
-        except httpx.TransportError as exc:  # the raw bytes come straight from httpx
+        except _http.transport_errors(None) as exc:  # the raw bytes come from the HTTP library
             raise APIConnectionError(f"the connection failed while recording: {exc}") from exc
         sys.stderr.write(f"recorded {events} events from {label} to {output}\n")
     return 0
