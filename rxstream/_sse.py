@@ -22,8 +22,11 @@ DEFAULT_MAX_EVENT_SIZE: Final = 16 * 1024 * 1024
 _BOM: Final = b"\xef\xbb\xbf"
 
 # The shape of (nearly) every event the API sends. A run of such events is taken apart by
-# one C-level `findall`, with no Python code per event.
-_API_EVENT: Final = re.compile(rb"event: ([^\n]*)\ndata: ([^\n]*)\n\n")
+# one C-level `findall`, with no Python code per event. The match may only begin at a line
+# start (`^`, multiline): unanchored, every `event: ` inside a line of an event that is not of
+# this shape (an `id:` line, a comment) started an attempt that read to the end of that line,
+# quadratic in the line's length; anchored, each line is read by at most two attempts.
+_API_EVENT: Final = re.compile(rb"^event: ([^\n]*)\ndata: ([^\n]*)\n\n", re.MULTILINE)
 _API_EVENT_FRAME: Final = len(b"event: \ndata: \n\n")
 _name: Final = itemgetter(0)
 _data: Final = itemgetter(1)
@@ -295,35 +298,44 @@ class SSEDecoder:
             block = stripped
         name: bytes | None = None
         data: list[bytes] = []
-        at = offset
-        for line in block.split(b"\n"):
-            line_at = at
-            at += len(line) + 1
-            if not line:
+        # Lines are found in place and only the values of known fields are copied out: a
+        # huge line costs one copy, not three (split, field, value).
+        find = block.find
+        size = len(block)
+        pos = 0
+        while pos <= size:
+            nl = find(b"\n", pos)
+            if nl < 0:
+                nl = size
+            if nl == pos:
                 if data:
-                    self._dispatch(name, data, line_at, out)
+                    self._dispatch(name, data, offset + pos, out)
                 name = None
                 data = []
+                pos = nl + 1
                 continue
-            colon = line.find(b":")
-            if colon == 0:
+            colon = find(b":", pos, nl)
+            if colon == pos:
+                pos = nl + 1
                 continue  # a comment
             if colon < 0:
-                field, value = line, b""
+                field, start = block[pos:nl], nl
             else:
-                field = line[:colon]
-                value = (
-                    line[colon + 2 :] if line[colon + 1 : colon + 2] == b" " else line[colon + 1 :]
-                )
+                field = block[pos:colon]
+                start = colon + 2 if block[colon + 1 : colon + 2] == b" " else colon + 1
+            pos = nl + 1
             if field == b"data":
-                data.append(value)
+                data.append(block[start:nl])
             elif field == b"event":
-                name = value
+                name = block[start:nl]
             elif field == b"id":
+                value = block[start:nl]
                 if b"\x00" not in value:
                     self._last_id = value.decode("utf-8", "replace")
-            elif field == b"retry" and value.isdigit():  # bytes.isdigit: ASCII digits only
-                self._retry = int(value)
+            elif field == b"retry":
+                value = block[start:nl]
+                if value.isdigit():  # bytes.isdigit: ASCII digits only
+                    self._retry = int(value)
         if data:
             self._dispatch(name, data, offset, out)
 
