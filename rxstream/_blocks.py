@@ -140,7 +140,7 @@ class ToolState:
     def mark(self) -> int:
         return len(self.fragments)
 
-    def _parser_now(self) -> PartialJSONParser:
+    def catch_up(self) -> PartialJSONParser:
         """The parser, fed every fragment so far."""
         parser, fragments = self.parser, self.fragments
         if self._parsed < len(fragments):
@@ -155,7 +155,7 @@ class ToolState:
         # Until a character arrives (the API's first fragment is often ""), the input is
         # the block's own (`{}`), not the parser's "nothing yet" (None).
         if mark == len(self.fragments):
-            parser = self._parser_now()
+            parser = self.catch_up()
             return parser.partial() if parser.consumed else self.start.input
         text = "".join(self.fragments[:mark])
         if not text:
@@ -202,7 +202,7 @@ class ToolState:
         try:
             return json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
-            return self._parser_now().finish()  # raises with the parser's offset and reason
+            return self.catch_up().finish()  # raises with the parser's offset and reason
 
 
 _JSON_WHITESPACE: Final = " \t\n\r"

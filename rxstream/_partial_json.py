@@ -122,6 +122,11 @@ class PartialJSONParser:
         """The total number of characters fed so far."""
         return self._consumed
 
+    @property
+    def error(self) -> JSONSyntaxError | None:
+        """The first syntax error met so far, if any (parsing stopped there)."""
+        return self._error
+
     def feed(self, chunk: str) -> None:
         """Consume the next fragment.
 

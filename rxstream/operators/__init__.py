@@ -4,6 +4,10 @@
 from .._lanes import DeliveryStats as DeliveryStats
 from ._decouple import Decouple as Decouple
 from ._decouple import decouple as decouple
+from ._fields import FieldDone as FieldDone
+from ._fields import StringChunk as StringChunk
+from ._fields import tool_field as tool_field
+from ._fields import tool_fields as tool_fields
 from ._message import final_message as final_message
 from ._message import final_text as final_text
 from ._message import snapshots as snapshots
@@ -21,7 +25,9 @@ from ._tools import tool_inputs as tool_inputs
 __all__ = [
     "Decouple",
     "DeliveryStats",
+    "FieldDone",
     "StreamMetrics",
+    "StringChunk",
     "ToolInput",
     "ToolInputDelta",
     "citations",
@@ -33,6 +39,8 @@ __all__ = [
     "snapshots",
     "text_deltas",
     "thinking_deltas",
+    "tool_field",
+    "tool_fields",
     "tool_inputs",
     "usage",
 ]

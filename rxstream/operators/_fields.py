@@ -1,0 +1,223 @@
+"""Tool input field by field: each value the moment the JSON proves it complete, strings as they
+arrive, and one field selected by a JSON Pointer pattern."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+from reactivex import abc
+
+from .._accumulate import MessageAccumulator, StreamItem
+from .._blocks import ToolState
+from .._errors import StreamDecodeError
+from .._field_parser import FieldParser
+from ._base import EventHandler, Operator, event_operator
+from ._tools import ToolInput
+
+__all__ = ["FieldDone", "StringChunk", "tool_field", "tool_fields"]
+
+
+class FieldDone:
+    """A value of a tool input, complete: `pointer` is its RFC 6901 JSON Pointer in the input
+    (`""` is the whole input, done last). Containers are the same objects the final input
+    holds: do not mutate them."""
+
+    __slots__ = ("index", "pointer", "tool_id", "tool_name", "value")
+
+    def __init__(self, index: int, tool_id: str, tool_name: str, pointer: str, value: Any) -> None:
+        self.index = index
+        self.tool_id = tool_id
+        self.tool_name = tool_name
+        self.pointer = pointer
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FieldDone):
+            return NotImplemented
+        return (self.index, self.tool_id, self.tool_name, self.pointer, self.value) == (
+            other.index,
+            other.tool_id,
+            other.tool_name,
+            other.pointer,
+            other.value,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"FieldDone(index={self.index}, tool_name={self.tool_name!r}, "
+            f"pointer={self.pointer!r}, value={self.value!r})"
+        )
+
+
+class StringChunk:
+    """A piece of a string value of a tool input as it arrives, escapes decoded: the pieces of
+    one string concatenate to its final value. Where the pieces are cut depends on how the
+    input was streamed."""
+
+    __slots__ = ("index", "pointer", "text", "tool_id", "tool_name")
+
+    def __init__(self, index: int, tool_id: str, tool_name: str, pointer: str, text: str) -> None:
+        self.index = index
+        self.tool_id = tool_id
+        self.tool_name = tool_name
+        self.pointer = pointer
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StringChunk):
+            return NotImplemented
+        return (self.index, self.tool_id, self.tool_name, self.pointer, self.text) == (
+            other.index,
+            other.tool_id,
+            other.tool_name,
+            other.pointer,
+            other.text,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"StringChunk(index={self.index}, tool_name={self.tool_name!r}, "
+            f"pointer={self.pointer!r}, text={self.text!r})"
+        )
+
+
+FieldEvent: TypeAlias = FieldDone | StringChunk | ToolInput
+_Callbacks = tuple[Callable[[str, object], None], Callable[[str, str], None] | None]
+
+
+def _field_operator(
+    make_callbacks: Callable[[abc.ObserverBase[Any], int, str, str], _Callbacks | None],
+    emit_tool_input: bool,
+) -> Operator[Any]:
+    """The machinery of `tool_fields` and `tool_field`: every tool block's input goes through a
+    `FieldParser` whose callbacks `make_callbacks(observer, index, id, name)` gives (None: the
+    block is not wanted); a syntax error ends the stream at the fragment that holds it."""
+
+    def handler(observer: abc.ObserverBase[Any]) -> EventHandler:
+        accumulator = MessageAccumulator()
+        # Per parsed block whose whole input ("") is not done yet: its on_done.
+        open_roots: dict[int, Callable[[str, object], None]] = {}
+        parsed: set[int] = set()
+
+        def on_next(event: StreamItem) -> None:
+            accumulator.feed(event)
+            kind = event.type
+            if kind == "content_block_delta":
+                if event.delta.type == "input_json_delta" and event.index in parsed:
+                    state = accumulator.block(event.index)
+                    assert isinstance(state, ToolState)
+                    error = state.catch_up().error
+                    if error is not None:
+                        raise StreamDecodeError(
+                            f"invalid input JSON for tool {state.start.name!r} "
+                            f"(block {event.index}) at offset {error.offset}: {error.reason}",
+                            offset=error.offset,
+                        )
+            elif kind == "content_block_start":
+                state = accumulator.block(event.index)
+                if isinstance(state, ToolState):
+                    block = state.start
+                    callbacks = make_callbacks(observer, event.index, block.id, block.name)
+                    if callbacks is not None:
+                        on_done, on_chunk = callbacks
+                        index = event.index
+
+                        def done(pointer: str, value: object) -> None:
+                            if not pointer:
+                                del open_roots[index]
+                            on_done(pointer, value)
+
+                        state.parser = FieldParser(done, on_chunk)
+                        open_roots[index] = on_done
+                        parsed.add(index)
+            elif kind == "content_block_stop":
+                state = accumulator.block(event.index)
+                if isinstance(state, ToolState) and state.final is not None:
+                    final = state.final
+                    parsed.discard(event.index)
+                    root_done = open_roots.pop(event.index, None)
+                    if root_done is not None:
+                        # An empty input ("" or whitespace) is `{}`: no value closed in it.
+                        root_done("", final.input)
+                    if emit_tool_input:
+                        observer.on_next(ToolInput(event.index, final.id, final.name, final.input))
+
+        return on_next, None
+
+    return event_operator(handler)
+
+
+def tool_fields() -> Operator[FieldDone | StringChunk | ToolInput]:
+    """For every tool_use / server_tool_use block, in input order: a `FieldDone` for every value
+    of its input (at every depth) at the moment the JSON proves it complete, never before; a
+    `StringChunk` for every piece of a string value as it arrives; then the `ToolInput` that
+    `tool_inputs()` gives. A block cut before its end gets no `FieldDone` for unfinished
+    values. Invalid JSON ends the stream with a `StreamDecodeError` naming the block, the
+    tool and the offset of the first bad character, as soon as the fragment holding it arrives.
+    """
+
+    def callbacks(
+        observer: abc.ObserverBase[FieldEvent], index: int, tool_id: str, name: str
+    ) -> _Callbacks:
+        emit = observer.on_next
+
+        def on_done(pointer: str, value: object) -> None:
+            emit(FieldDone(index, tool_id, name, pointer, value))
+
+        def on_chunk(pointer: str, text: str) -> None:
+            emit(StringChunk(index, tool_id, name, pointer, text))
+
+        return on_done, on_chunk
+
+    operator: Operator[FieldEvent] = _field_operator(callbacks, emit_tool_input=True)
+    return operator
+
+
+def tool_field(pointer: str, *, tool: str | None = None) -> Operator[FieldDone]:
+    """Each completed value at `pointer`, an RFC 6901 JSON Pointer where a segment `*` matches
+    any key or index: `tool_field("/urls/*")` emits every URL of the input as soon as it is
+    complete, while the model still writes the rest. `tool` keeps only the calls of the tool
+    of that name. Invalid JSON ends the stream as in `tool_fields()`."""
+    if pointer and not pointer.startswith("/"):
+        raise ValueError(f"a JSON Pointer is empty or starts with '/': {pointer!r}")
+    match = _matcher(pointer)
+
+    def callbacks(
+        observer: abc.ObserverBase[FieldDone], index: int, tool_id: str, name: str
+    ) -> _Callbacks | None:
+        if tool is not None and name != tool:
+            return None
+        emit = observer.on_next
+
+        def on_done(at: str, value: object) -> None:
+            if match(at):
+                emit(FieldDone(index, tool_id, name, at, value))
+
+        return on_done, None
+
+    operator: Operator[FieldDone] = _field_operator(callbacks, emit_tool_input=False)
+    return operator
+
+
+def _matcher(pattern: str) -> Callable[[str], bool]:
+    """Whether a value's pointer matches `pattern` (`*` segments match any one segment)."""
+    segments = pattern.split("/")
+    if "*" not in segments:
+        return lambda pointer: pointer == pattern
+    depth = len(segments)
+    prefix = "/".join(segments[: segments.index("*")]) + "/"
+
+    def match(pointer: str) -> bool:
+        if not pointer.startswith(prefix):
+            return False
+        parts = pointer.split("/")
+        if len(parts) != depth:
+            return False
+        return all(want == "*" or want == got for want, got in zip(segments, parts, strict=True))
+
+    return match
