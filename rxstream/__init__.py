@@ -28,7 +28,8 @@ Or keep the official SDK's interface, changing only the import:
 What is here: the clients (`Client`, `AsyncClient`, and the SDK's names for them), the
 sources (`from_sse`, `from_async_sse`, `from_response`, `from_async_response`: bytes or an
 httpx response to an Observable), `SharedStream` (fan-out), the types you match events and
-messages on, the exceptions you catch, and `encode` (any value back to JSON).
+messages on, the exceptions you catch, `encode` (any value back to JSON), and `tool` (a tool
+definition from a msgspec Struct).
 
 Elsewhere: `rxstream.operators` (text deltas, tool inputs, snapshots, metrics, ...),
 `rxstream.adapters` (the SDK's `MessageStream` and friends), `rxstream.types` (every wire
@@ -60,6 +61,7 @@ from ._sources import from_async_response as from_async_response
 from ._sources import from_async_sse as from_async_sse
 from ._sources import from_response as from_response
 from ._sources import from_sse as from_sse
+from ._tool_definition import tool as tool
 from ._types import ContentBlock as ContentBlock
 from ._types import ContentBlockDeltaEvent as ContentBlockDeltaEvent
 from ._types import ContentBlockStartEvent as ContentBlockStartEvent
@@ -96,6 +98,8 @@ __all__ = [  # noqa: RUF022  (grouped for the reader, sorted within each group)
     "from_async_sse",
     "from_response",
     "from_sse",
+    # tool definitions
+    "tool",
     # what streams carry
     "ContentBlock",
     "ContentBlockDeltaEvent",

@@ -119,7 +119,9 @@ def _number(name: str, schema: dict[str, Any], prompt: str, integral: bool) -> i
     return int(value) if integral else value
 
 
-def _object(schema: dict[str, Any], prompt: str, depth: int) -> dict[str, Any]:
+def _object(
+    schema: dict[str, Any], prompt: str, depth: int, defs: dict[str, Any]
+) -> dict[str, Any]:
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return {}
@@ -134,14 +136,26 @@ def _object(schema: dict[str, Any], prompt: str, depth: int) -> dict[str, Any]:
         # properties are left out, as a model usually does.
         hinted = isinstance(enum, list) and enum and _mentioned(enum, prompt) != enum[0]
         if name in wanted or hinted:
-            out[name] = value_for(sub, prompt, name=name, depth=depth + 1)
+            out[name] = value_for(sub, prompt, name=name, depth=depth + 1, defs=defs)
     return out
 
 
-def value_for(schema: Any, prompt: str, *, name: str = "", depth: int = 0) -> Any:
-    """A value that satisfies `schema`, using what the prompt says where it fits."""
+def value_for(
+    schema: Any, prompt: str, *, name: str = "", depth: int = 0, defs: dict[str, Any] | None = None
+) -> Any:
+    """A value that satisfies `schema`, using what the prompt says where it fits.
+
+    `$ref`s to `#/$defs/...` (or `#/definitions/...`) resolve in the top-level schema's
+    definitions, as msgspec and pydantic write them."""
     if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return None
+    if defs is None:
+        found = schema.get("$defs", schema.get("definitions"))
+        defs = found if isinstance(found, dict) else {}
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        target = defs.get(ref.rpartition("/")[2]) if ref.startswith("#/") else None
+        return value_for(target, prompt, name=name, depth=depth + 1, defs=defs)
     if "const" in schema:
         return schema["const"]
     if "default" in schema:
@@ -152,13 +166,16 @@ def value_for(schema: Any, prompt: str, *, name: str = "", depth: int = 0) -> An
     for combinator in ("anyOf", "oneOf", "allOf"):
         options = schema.get(combinator)
         if isinstance(options, list) and options:
-            return value_for(options[0], prompt, name=name, depth=depth + 1)
+            return value_for(options[0], prompt, name=name, depth=depth + 1, defs=defs)
     kind = _pick_type(schema)
     if kind == "object":
-        return _object(schema, prompt, depth)
+        return _object(schema, prompt, depth, defs)
     if kind == "array":
+        urls = _URL.findall(prompt)
+        if urls and _words(name) & {"urls", "uris", "links", "pages"}:
+            return [url.rstrip(".,)") for url in urls]  # "fetch these pages: ..." lists them all
         count = schema.get("minItems", 1)
-        item = value_for(schema.get("items", {}), prompt, name=name, depth=depth + 1)
+        item = value_for(schema.get("items", {}), prompt, name=name, depth=depth + 1, defs=defs)
         return [item] * (count if isinstance(count, int) and 0 <= count <= 20 else 1)
     if kind in {"integer", "number"}:
         return _number(name, schema, prompt, integral=kind == "integer")

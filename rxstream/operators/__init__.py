@@ -21,6 +21,8 @@ from ._text import thinking_deltas as thinking_deltas
 from ._tools import ToolInput as ToolInput
 from ._tools import ToolInputDelta as ToolInputDelta
 from ._tools import tool_inputs as tool_inputs
+from ._typed import ToolInputError as ToolInputError
+from ._typed import typed_tool_inputs as typed_tool_inputs
 
 __all__ = [
     "Decouple",
@@ -30,6 +32,7 @@ __all__ = [
     "StringChunk",
     "ToolInput",
     "ToolInputDelta",
+    "ToolInputError",
     "citations",
     "coalesce_text",
     "decouple",
@@ -42,5 +45,6 @@ __all__ = [
     "tool_field",
     "tool_fields",
     "tool_inputs",
+    "typed_tool_inputs",
     "usage",
 ]

@@ -106,8 +106,7 @@ def _field_operator(
 
         def on_next(event: StreamItem) -> None:
             accumulator.feed(event)
-            kind = event.type
-            if kind == "content_block_delta":
+            if event.type == "content_block_delta":
                 if event.delta.type == "input_json_delta" and event.index in parsed:
                     state = accumulator.block(event.index)
                     assert isinstance(state, ToolState)
@@ -118,7 +117,7 @@ def _field_operator(
                             f"(block {event.index}) at offset {error.offset}: {error.reason}",
                             offset=error.offset,
                         )
-            elif kind == "content_block_start":
+            elif event.type == "content_block_start":
                 state = accumulator.block(event.index)
                 if isinstance(state, ToolState):
                     block = state.start
@@ -135,7 +134,7 @@ def _field_operator(
                         state.parser = FieldParser(done, on_chunk)
                         open_roots[index] = on_done
                         parsed.add(index)
-            elif kind == "content_block_stop":
+            elif event.type == "content_block_stop":
                 state = accumulator.block(event.index)
                 if isinstance(state, ToolState) and state.final is not None:
                     final = state.final
