@@ -24,6 +24,10 @@ def escape_pointer_segment(key: str) -> str:
     return key
 
 
+def _ignore(pointer: str, value: object) -> None:
+    pass
+
+
 class FieldParser(PartialJSONParser):
     """Parse one JSON text fed in fragments, calling `on_done` for every completed value and
     `on_chunk` for every piece of a string value (no empty pieces; a piece never ends inside
@@ -57,6 +61,14 @@ class FieldParser(PartialJSONParser):
                 self._chunked += len(text)
                 self._chunked_pieces = len(pieces)
                 self._on_chunk(self._pointer(), text)
+
+    def finish(self) -> object:
+        """Strict end, as `PartialJSONParser.finish()`: a number or literal the input ends
+        with is done only if it is the whole input (inside a container, the end of the input
+        proves nothing: the JSON is incomplete)."""
+        if self._stack:
+            self._on_done = _ignore
+        return super().finish()
 
     def _string_so_far(self) -> str:
         text = super()._string_so_far()

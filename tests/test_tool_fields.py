@@ -1,0 +1,451 @@
+"""tool_fields(), tool_field(), rxstream.tool() and typed_tool_inputs(): field events at the
+moment the JSON proves each value complete, whatever the chunking; typed inputs and errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from streams import Stream, Text, ToolUse, json_values, server_tool_use
+
+import rxstream
+from rxstream import IncompleteStreamError, StreamDecodeError
+from rxstream import operators as rxo
+from rxstream._field_parser import FieldParser, escape_pointer_segment
+from rxstream.emulator import serve
+from rxstream.operators import FieldDone, StringChunk, ToolInput, ToolInputError
+
+MODEST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def run(stream: Stream | bytes, operator: Any) -> tuple[list[Any], BaseException | None]:
+    items: list[Any] = []
+    errors: list[BaseException] = []
+    data = stream if isinstance(stream, bytes) else stream.sse()
+    rxstream.from_sse([data]).pipe(operator).subscribe(items.append, errors.append)
+    return items, errors[0] if errors else None
+
+
+def short(item: Any) -> tuple[Any, ...]:
+    if isinstance(item, FieldDone):
+        return ("done", item.index, item.pointer, item.value)
+    if isinstance(item, StringChunk):
+        return ("chunk", item.index, item.pointer, item.text)
+    assert isinstance(item, ToolInput)
+    return ("input", item.index, item.input)
+
+
+# --- tool_fields(): exact sequences ------------------------------------------------------
+
+URLS_JSON = (
+    '{"urls": ["http://a/1", "http://b/2"], "n": 12, "t": "a\\u00e9\\ud83d\\ude00", "o": {}}'
+)
+URLS_INPUT = json.loads(URLS_JSON)
+
+
+def test_tool_fields_emits_chunks_then_each_value_as_it_closes_then_the_tool_input() -> None:
+    stream = Stream(
+        [Text("Let me fetch."), ToolUse({}, name="fetch", json_text=URLS_JSON, fragment=5)]
+    )
+    items, error = run(stream, rxo.tool_fields())
+    assert error is None
+    assert [short(i) for i in items] == [
+        ("chunk", 1, "/urls/0", "http"),
+        ("chunk", 1, "/urls/0", "://a/"),
+        ("chunk", 1, "/urls/0", "1"),
+        ("done", 1, "/urls/0", "http://a/1"),
+        ("chunk", 1, "/urls/1", "http:"),
+        ("chunk", 1, "/urls/1", "//b/2"),
+        ("done", 1, "/urls/1", "http://b/2"),
+        ("done", 1, "/urls", ["http://a/1", "http://b/2"]),
+        ("done", 1, "/n", 12),
+        ("chunk", 1, "/t", "a"),
+        ("chunk", 1, "/t", "é"),
+        ("chunk", 1, "/t", "😀"),  # the escaped pair, cut across fragments, is one piece
+        ("done", 1, "/t", "aé😀"),
+        ("done", 1, "/o", {}),
+        ("done", 1, "", URLS_INPUT),
+        ("input", 1, URLS_INPUT),
+    ]
+    first = items[0]
+    assert (first.tool_id, first.tool_name) == ("toolu_01A09q90qw90lq917835lq9", "fetch")
+
+
+def test_a_number_is_done_only_at_the_character_after_it() -> None:
+    done_at: list[str] = []
+    parser = FieldParser(
+        lambda pointer, value: done_at.append(f"{pointer}={value}@{parser.consumed}")
+    )
+    for c in '{"n": 12, "m": [1]}':
+        parser.feed(c)
+    assert done_at == ["/n=12@9", "/m/0=1@18", "/m=[1]@18", "={'n': 12, 'm': [1]}@19"]
+    stream = Stream([ToolUse({}, json_text='{"n": 12, "m": [1', fragment=1)])
+    items, error = run(stream, rxo.tool_fields())
+    assert isinstance(error, StreamDecodeError)  # the first block never closes its JSON
+    assert [short(i) for i in items] == [("done", 0, "/n", 12)]
+
+
+def test_a_top_level_number_is_done_at_block_stop() -> None:
+    items, error = run(Stream([ToolUse(7, json_text="7")]), rxo.tool_fields())
+    assert error is None
+    assert [short(i) for i in items] == [("done", 0, "", 7), ("input", 0, 7)]
+
+
+@pytest.mark.parametrize("text", ["", "   ", None])
+def test_an_empty_input_is_done_as_an_empty_object(text: str | None) -> None:
+    block = ToolUse({}, json_text=text, empty_first=text is not None) if text is not None else None
+    stream = Stream([block or ToolUse({}, json_text="", empty_first=False)])
+    items, error = run(stream, rxo.tool_fields())
+    assert error is None
+    assert [short(i) for i in items] == [("done", 0, "", {}), ("input", 0, {})]
+
+
+def test_server_tool_use_blocks_and_several_blocks_are_told_apart_by_index() -> None:
+    stream = Stream([server_tool_use("rx"), ToolUse({"k": [True, None]}, fragment=3)])
+    items, error = run(stream, rxo.tool_fields())
+    assert error is None
+    assert [short(i) for i in items if not isinstance(i, StringChunk)] == [
+        ("done", 0, "/query", "rx"),
+        ("done", 0, "", {"query": "rx"}),
+        ("input", 0, {"query": "rx"}),
+        ("done", 1, "/k/0", True),
+        ("done", 1, "/k/1", None),
+        ("done", 1, "/k", [True, None]),
+        ("done", 1, "", {"k": [True, None]}),
+        ("input", 1, {"k": [True, None]}),
+    ]
+
+
+def test_keys_are_escaped_in_pointers() -> None:
+    items, _ = run(Stream([ToolUse({"a/b": {"~": 1}, "": 2})]), rxo.tool_fields())
+    assert [i.pointer for i in items if isinstance(i, FieldDone)] == ["/a~1b/~0", "/a~1b", "/", ""]
+    assert escape_pointer_segment("~/x") == "~0~1x"
+
+
+def test_invalid_json_ends_the_stream_at_the_fragment_holding_the_first_bad_character() -> None:
+    stream = Stream(
+        [ToolUse({}, name="calc", json_text='{"a": [1, 2x], "b": "never"}', fragment=4)]
+    )
+    items, error = run(stream, rxo.tool_fields())
+    assert isinstance(error, StreamDecodeError)
+    assert str(error) == "invalid input JSON for tool 'calc' (block 0) at offset 11: invalid number"
+    assert error.offset == 11
+    assert [short(i) for i in items] == [("done", 0, "/a/0", 1)]
+
+
+def test_a_stream_cut_mid_block_gets_no_done_for_unfinished_values() -> None:
+    full = Stream([ToolUse({"first": "complete", "second": "cut short"}, fragment=6)]).sse()
+    cut = full[: full.index(b"cut") + 10]
+    items, error = run(cut[: cut.rindex(b"\n\n") + 2], rxo.tool_fields())
+    assert isinstance(error, IncompleteStreamError)
+    done = [short(i) for i in items if isinstance(i, FieldDone)]
+    assert done == [("done", 0, "/first", "complete")]
+    assert not any(isinstance(i, ToolInput) for i in items)
+
+
+# --- tool_field(pointer) -----------------------------------------------------------------
+
+
+def test_tool_field_with_a_wildcard_emits_each_url_as_soon_as_it_is_complete() -> None:
+    stream = Stream([ToolUse({}, name="fetch", json_text=URLS_JSON, fragment=5)])
+    items, error = run(stream, rxo.tool_field("/urls/*"))
+    assert error is None
+    assert [(i.pointer, i.value) for i in items] == [
+        ("/urls/0", "http://a/1"),
+        ("/urls/1", "http://b/2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pointer", "tool", "expected"),
+    [
+        ("/n", None, [12]),
+        ("", None, [URLS_INPUT]),
+        ("/*", None, [["http://a/1", "http://b/2"], 12, "aé😀", {}]),
+        ("/*/1", None, ["http://b/2"]),
+        ("/urls/*", "other", []),
+        ("/urls/0", "fetch", ["http://a/1"]),
+        ("/missing/*", None, []),
+    ],
+)
+def test_tool_field_patterns(pointer: str, tool: str | None, expected: list[Any]) -> None:
+    stream = Stream([ToolUse({}, name="fetch", json_text=URLS_JSON, fragment=7)])
+    items, error = run(stream, rxo.tool_field(pointer, tool=tool))
+    assert error is None
+    assert [i.value for i in items] == expected
+
+
+def test_tool_field_refuses_a_pointer_without_a_leading_slash() -> None:
+    with pytest.raises(ValueError, match="JSON Pointer"):
+        rxo.tool_field("urls/*")
+
+
+# --- correct on every chunking (hypothesis) ----------------------------------------------
+
+
+def post_order(value: Any, pointer: str = "") -> list[tuple[str, Any]]:
+    """Every (pointer, value) of `value`, each value after its children, in document order."""
+    out: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += post_order(item, f"{pointer}/{escape_pointer_segment(key)}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out += post_order(item, f"{pointer}/{i}")
+    out.append((pointer, value))
+    return out
+
+
+def parse(chunks: list[str]) -> tuple[list[tuple[str, Any]], dict[str, list[str]], list[str]]:
+    """Feed `chunks`: the FieldDone pairs, the string chunks per pointer, and what triggered
+    each done (the character fed last, or "end")."""
+    done: list[tuple[str, Any]] = []
+    pieces: dict[str, list[str]] = {}
+    triggers: list[str] = []
+    fed = [""]
+
+    def on_done(pointer: str, value: object) -> None:
+        done.append((pointer, value))
+        triggers.append(fed[0])
+
+    def on_chunk(pointer: str, text: str) -> None:
+        assert text
+        assert not any(0xD800 <= ord(c) <= 0xDFFF for c in text)  # never half a pair
+        assert pointer not in dict(done)  # never after its done
+        pieces.setdefault(pointer, []).append(text)
+
+    parser = FieldParser(on_done, on_chunk)
+    for chunk in chunks:
+        fed[0] = chunk[-1:]
+        parser.feed(chunk)
+    fed[0] = "end"
+    parser.finish()
+    return done, pieces, triggers
+
+
+def json_texts() -> st.SearchStrategy[tuple[Any, str]]:
+    values = json_values(max_leaves=20) | st.dictionaries(
+        st.text(max_size=3), json_values(max_leaves=6), max_size=8
+    )
+    styles = st.sampled_from(["compact", "spaced", "ascii", "indented"])
+
+    def write(value: Any, style: str) -> tuple[Any, str]:
+        if style == "compact":
+            return value, json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if style == "ascii":  # \uXXXX escapes, surrogate pairs for emoji
+            return value, json.dumps(value)
+        if style == "indented":
+            return value, json.dumps(value, indent=2, ensure_ascii=False)
+        return value, json.dumps(value, ensure_ascii=False)
+
+    return st.builds(write, values, styles)
+
+
+NUMBER_END = set(" \t\n\r,]}") | {"end"}
+
+
+@MODEST
+@given(json_texts())
+def test_every_value_is_done_exactly_once_never_early_whatever_the_split(
+    case: tuple[Any, str],
+) -> None:
+    value, text = case
+    expected = post_order(value)
+    reference = parse(list(text))  # one character at a time: the trigger is exact
+    done, pieces, triggers = reference
+    assert done == expected
+    for (_, v), trigger in zip(done, triggers, strict=True):
+        if isinstance(v, str):
+            assert trigger == '"'
+        elif isinstance(v, dict):
+            assert trigger == "}"
+        elif isinstance(v, list):
+            assert trigger == "]"
+        else:  # numbers and literals: the character after them proves them complete
+            assert trigger in NUMBER_END
+    strings = {p: v for p, v in expected if isinstance(v, str)}
+    assert {p: "".join(c) for p, c in pieces.items()} == {p: s for p, s in strings.items() if s}
+    for k in range(len(text) + 1):  # split at every position
+        split_done, split_pieces, _ = parse([text[:k], text[k:]] if 0 < k < len(text) else [text])
+        assert split_done == expected
+        assert {p: "".join(c) for p, c in split_pieces.items()} == {
+            p: s for p, s in strings.items() if s
+        }
+
+
+@MODEST
+@given(json_texts(), st.lists(st.integers(1, 9), min_size=1, max_size=6), st.integers(0, 5))
+def test_the_operator_gives_the_same_done_events_on_any_fragmenting(
+    case: tuple[Any, str], sizes: list[int], fragment: int
+) -> None:
+    value, text = case
+    stream = Stream([ToolUse(value, json_text=text, fragment=fragment + 1)])
+    items, error = run(stream, rxo.tool_fields())
+    assert error is None
+    assert [(i.pointer, i.value) for i in items if isinstance(i, FieldDone)] == post_order(value)
+    assert isinstance(items[-1], ToolInput)
+    assert items[-1].input == value
+
+
+@MODEST
+@given(json_texts(), st.data())
+def test_invalid_json_fails_at_the_same_offset_however_it_is_split(
+    case: tuple[Any, str], data: st.DataObject
+) -> None:
+    _, text = case
+    at = data.draw(st.integers(0, len(text)))
+    bad = text[:at] + "\x01" + text[at:]
+    offsets = set()
+    for k in range(0, len(bad) + 1, max(1, len(bad) // 7)):
+        parser = FieldParser(lambda p, v: None, lambda p, t: None)
+        parser.feed(bad[:k])
+        parser.feed(bad[k:])
+        with pytest.raises(rxstream._partial_json.JSONSyntaxError) as caught:
+            parser.finish()
+        offsets.add(caught.value.offset)
+    assert len(offsets) == 1
+    assert offsets.pop() <= at
+
+
+# --- rxstream.tool() and typed_tool_inputs() ---------------------------------------------
+
+
+class Page(msgspec.Struct):
+    url: str
+    depth: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class FetchPages(msgspec.Struct, forbid_unknown_fields=True):
+    """Fetch web pages."""
+
+    urls: list[str]
+    mode: Literal["fast", "thorough"] = "fast"
+    pages: list[Page] = []
+
+
+class Tree(msgspec.Struct):
+    name: str
+    children: list[Tree] = []
+
+
+def test_tool_builds_the_definition_from_the_struct_schema() -> None:
+    assert rxstream.tool(FetchPages) == {
+        "name": "fetch_pages",
+        "description": "Fetch web pages.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "urls": {"type": "array", "items": {"type": "string"}},
+                "mode": {"enum": ["fast", "thorough"], "default": "fast"},
+                "pages": {"type": "array", "items": {"$ref": "#/$defs/Page"}, "default": []},
+            },
+            "required": ["urls"],
+            "additionalProperties": False,
+            "$defs": {
+                "Page": {
+                    "title": "Page",
+                    "type": "object",
+                    "properties": {
+                        "url": {"type": "string"},
+                        "depth": {"type": "integer", "minimum": 0, "default": 0},
+                    },
+                    "required": ["url"],
+                }
+            },
+        },
+    }
+    named = rxstream.tool(Page, name="open-page", description="Open one page.")
+    assert (named["name"], named["description"]) == ("open-page", "Open one page.")
+    assert "$defs" not in named["input_schema"]
+    assert "description" not in rxstream.tool(Page)
+    recursive = rxstream.tool(Tree)["input_schema"]
+    assert recursive["properties"]["children"]["items"] == {"$ref": "#/$defs/Tree"}
+    assert "Tree" in recursive["$defs"]
+
+
+def test_tool_refuses_what_is_not_a_struct_and_names_the_api_refuses() -> None:
+    with pytest.raises(TypeError, match=r"msgspec\.Struct"):
+        rxstream.tool(dict)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="tool name 'fetch pages'"):
+        rxstream.tool(FetchPages, name="fetch pages")
+
+
+@pytest.mark.parametrize(
+    ("given_input", "pointer", "reason"),
+    [
+        ({"urls": ["a", 3]}, "/urls/1", "Expected `str`, got `int`"),
+        ({}, "/urls", "Object missing required field `urls`"),
+        ({"urls": [], "x/y": 1}, "/x~1y", "Object contains unknown field `x/y`"),
+        (
+            {"urls": [], "pages": [{"url": "u", "depth": -1}]},
+            "/pages/0/depth",
+            "Expected `int` >= 0",
+        ),
+        ({"urls": [], "mode": "slow"}, "/mode", "Invalid enum value 'slow'"),
+        ([1], "", "Expected `object`, got `array`"),
+    ],
+)
+def test_typed_tool_inputs_names_the_tool_and_the_wrong_field(
+    given_input: Any, pointer: str, reason: str
+) -> None:
+    stream = Stream([ToolUse(given_input, name="fetch_pages", id="toolu_9")])
+    items, error = run(stream, rxo.typed_tool_inputs(FetchPages))
+    assert error is None
+    [item] = items
+    assert isinstance(item, ToolInputError)
+    assert (item.index, item.tool_id, item.tool_name) == (0, "toolu_9", "fetch_pages")
+    assert (item.pointer, item.reason, item.input) == (pointer, reason, given_input)
+    assert (
+        str(item) == f"invalid input for tool 'fetch_pages' (block 0) at {pointer or '/'}: {reason}"
+    )
+
+
+def test_typed_tool_inputs_decodes_matching_blocks_only() -> None:
+    stream = Stream(
+        [
+            ToolUse({"urls": ["u"]}, name="fetch_pages"),
+            ToolUse({"urls": ["v"]}, name="other"),
+            ToolUse({"urls": ["w"], "pages": [{"url": "w"}]}, name="fetch_pages"),
+        ]
+    )
+    items, error = run(stream, rxo.typed_tool_inputs(FetchPages))
+    assert error is None
+    assert items == [
+        FetchPages(urls=["u"]),
+        FetchPages(urls=["w"], pages=[Page(url="w")]),
+    ]
+    renamed, _ = run(stream, rxo.typed_tool_inputs(FetchPages, name="other"))
+    assert renamed == [FetchPages(urls=["v"])]
+
+
+# --- against the emulator ----------------------------------------------------------------
+
+
+def test_against_the_emulator_each_url_is_done_before_the_block_ends() -> None:
+    urls = [f"https://site{i}.example/page" for i in range(4)]
+    prompt = "Please fetch these pages: " + ", ".join(urls) + "."
+    with serve() as emulator, rxstream.Client(base_url=emulator.base_url, api_key="test") as client:
+        observable = client.messages.observe(
+            model="claude-sonnet-4-5",
+            max_tokens=1024,
+            tools=[rxstream.tool(FetchPages)],
+            tool_choice={"type": "tool", "name": "fetch_pages"},
+            messages=[{"role": "user", "content": prompt}],
+        )
+        typed: list[Any] = []
+        observable.pipe(rxo.typed_tool_inputs(FetchPages)).subscribe(typed.append)
+        fields: list[Any] = []
+        observable.pipe(rxo.tool_fields()).subscribe(fields.append)
+    assert typed == [FetchPages(urls=urls)]
+    assert [short(i)[2:] for i in fields if isinstance(i, FieldDone)] == [
+        *((f"/urls/{i}", url) for i, url in enumerate(urls)),
+        ("/urls", urls),
+        ("", {"urls": urls}),
+    ]
+    assert isinstance(fields[-1], ToolInput)
+    chunks = [i for i in fields if isinstance(i, StringChunk) and i.pointer == "/urls/0"]
+    assert len(chunks) > 1  # the input streams in several fragments
