@@ -165,10 +165,11 @@ TOOL_TEXT = tool_input()
 TOOL_INPUT = json.loads(TOOL_TEXT)
 
 
-def make_tool_stream() -> WireStream:
-    """message_start, one tool_use block with its input in 8-byte fragments, the end."""
-    assert TOOL_TEXT.isascii()  # 8 characters are 8 bytes
-    fragments = [TOOL_TEXT[i : i + FRAGMENT] for i in range(0, len(TOOL_TEXT), FRAGMENT)]
+def make_tool_stream(text: str = TOOL_TEXT) -> WireStream:
+    """message_start, one tool_use block with its input (`text`, by default the ~200 KB one)
+    in 8-byte fragments, the end."""
+    assert text.isascii()  # 8 characters are 8 bytes
+    fragments = [text[i : i + FRAGMENT] for i in range(0, len(text), FRAGMENT)]
     tool = {"type": "tool_use", "id": "toolu_01", "name": "bulk_update", "input": {}}
     events = [
         message_start(),

@@ -26,6 +26,7 @@ __all__ = [
     "ThinkingState",
     "ToolState",
     "WholeState",
+    "input_json_error",
     "state_for",
 ]
 
@@ -182,11 +183,7 @@ class ToolState:
             try:
                 value = self._complete_input()
             except JSONSyntaxError as exc:
-                raise StreamDecodeError(
-                    f"invalid input JSON for tool {self.start.name!r} (block {index}) at "
-                    f"offset {exc.offset}: {exc.reason}",
-                    offset=exc.offset,
-                ) from None
+                raise input_json_error(self.start.name, index, exc) from None
             self.final = msgspec.structs.replace(self.start, input=value)
         else:
             self.final = self.start
@@ -206,6 +203,15 @@ class ToolState:
 
 
 _JSON_WHITESPACE: Final = " \t\n\r"
+
+
+def input_json_error(tool_name: str, index: int, exc: JSONSyntaxError) -> StreamDecodeError:
+    """The error for a tool input that is not valid JSON: the tool, the block, the offset."""
+    return StreamDecodeError(
+        f"invalid input JSON for tool {tool_name!r} (block {index}) at offset {exc.offset}: "
+        f"{exc.reason}",
+        offset=exc.offset,
+    )
 
 
 def _reject_constant(name: str) -> Any:

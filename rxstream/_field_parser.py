@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._partial_json import _STRING, PartialJSONParser
+from ._partial_json import _AFTER, _END, _MISSING, _STRING, _STRING_STOP, PartialJSONParser
 
 __all__ = ["FieldParser", "escape_pointer_segment"]
 
@@ -33,7 +33,15 @@ class FieldParser(PartialJSONParser):
     `on_chunk` for every piece of a string value (no empty pieces; a piece never ends inside
     an escape or between the halves of an escaped surrogate pair)."""
 
-    __slots__ = ("_chunked", "_chunked_pieces", "_on_chunk", "_on_done", "_pointers")
+    __slots__ = (
+        "_chunked",
+        "_chunked_pieces",
+        "_on_chunk",
+        "_on_done",
+        "_pointers",
+        "_string_pointer",
+        "root_done",
+    )
 
     def __init__(
         self,
@@ -48,10 +56,33 @@ class FieldParser(PartialJSONParser):
         self._pointers: list[str] = []  # the pointer of each open container, computed lazily
         self._chunked = 0  # characters of the open string value already given to on_chunk
         self._chunked_pieces = 0  # ... and how many of its pieces that was
+        self._string_pointer: str | None = None  # the open string value's pointer, once known
+        self.root_done = False
+        """Whether `on_done` was called for the whole input (pointer `""`)."""
 
     def feed(self, chunk: str) -> None:
         """Consume the next fragment, calling back for what it completes, then for the new
         text of a string value it leaves open."""
+        if (
+            self._state == _STRING
+            and chunk
+            and not self._carry
+            and self._error is None
+            and not self._finished
+            and _STRING_STOP.search(chunk) is None
+        ):
+            # The whole fragment is plain text inside the string being read (the most common
+            # fragment of a long input): no state changes, so the scanner is not needed.
+            self._consumed += len(chunk)
+            self._pieces.append(chunk)
+            if self._in_key:
+                return
+            self._cache = _MISSING
+            if self._on_chunk is not None:
+                self._chunked += len(chunk)
+                self._chunked_pieces = len(self._pieces)
+                self._on_chunk(self._string_pointer or self._open_string_pointer(), chunk)
+            return
         super().feed(chunk)
         if self._state == _STRING and not self._in_key and self._on_chunk is not None:
             pieces = self._pieces
@@ -60,7 +91,11 @@ class FieldParser(PartialJSONParser):
                 text = pieces[done] if len(pieces) == done + 1 else "".join(pieces[done:])
                 self._chunked += len(text)
                 self._chunked_pieces = len(pieces)
-                self._on_chunk(self._pointer(), text)
+                self._on_chunk(self._string_pointer or self._open_string_pointer(), text)
+
+    def _open_string_pointer(self) -> str:
+        pointer = self._string_pointer = self._pointer()
+        return pointer
 
     def finish(self) -> object:
         """Strict end, as `PartialJSONParser.finish()`: a number or literal the input ends
@@ -104,12 +139,34 @@ class FieldParser(PartialJSONParser):
         return f"{pointers[-1]}/{escape_pointer_segment(self._keys[-1])}"
 
     def _add(self, value: object) -> int:
-        pointer = self._pointer()
+        # The base `_add` inlined, with the pointer's common case (the innermost container's
+        # pointer known): this runs once per value of the input.
+        stack = self._stack
         if isinstance(value, str):
+            pointer = self._string_pointer or self._pointer()
             chunked = self._chunked
             if self._on_chunk is not None and len(value) > chunked:
                 self._on_chunk(pointer, value[chunked:] if chunked else value)
             self._chunked = self._chunked_pieces = 0
-        state = super()._add(value)
+            self._string_pointer = None
+        elif stack and len(self._pointers) == len(stack):
+            top = stack[-1]
+            if isinstance(top, list):
+                pointer = f"{self._pointers[-1]}/{len(top)}"
+            else:
+                pointer = f"{self._pointers[-1]}/{escape_pointer_segment(self._keys[-1])}"
+        else:
+            pointer = self._pointer()
+        if stack:
+            top = stack[-1]
+            if isinstance(top, list):
+                top.append(value)
+            else:
+                top[self._keys[-1]] = value
+            state = _AFTER
+        else:
+            self._root = value
+            state = _END
+            self.root_done = True
         self._on_done(pointer, value)
         return state

@@ -9,9 +9,10 @@ from typing import Any, TypeAlias
 from reactivex import abc
 
 from .._accumulate import MessageAccumulator, StreamItem
-from .._blocks import ToolState
-from .._errors import StreamDecodeError
+from .._blocks import ToolState, input_json_error
 from .._field_parser import FieldParser
+from .._partial_json import JSONSyntaxError
+from .._types import ServerToolUseBlock, ToolUseBlock
 from ._base import EventHandler, Operator, event_operator
 from ._tools import ToolInput
 
@@ -90,6 +91,24 @@ FieldEvent: TypeAlias = FieldDone | StringChunk | ToolInput
 _Callbacks = tuple[Callable[[str, object], None], Callable[[str, str], None] | None]
 
 
+class _Parsing:
+    """A tool block whose input is being parsed: its start, its parser, its `on_done`, and
+    whether any fragment (even "") came."""
+
+    __slots__ = ("fed", "on_done", "parser", "start")
+
+    def __init__(
+        self,
+        start: ToolUseBlock | ServerToolUseBlock,
+        parser: FieldParser,
+        on_done: Callable[[str, object], None],
+    ) -> None:
+        self.start = start
+        self.parser = parser
+        self.on_done = on_done
+        self.fed = False
+
+
 def _field_operator(
     make_callbacks: Callable[[abc.ObserverBase[Any], int, str, str], _Callbacks | None],
     emit_tool_input: bool,
@@ -99,52 +118,53 @@ def _field_operator(
     block is not wanted); a syntax error ends the stream at the fragment that holds it."""
 
     def handler(observer: abc.ObserverBase[Any]) -> EventHandler:
+        # The accumulator follows the blocks; the input fragments of the blocks parsed here go
+        # to their parser only (the accumulator would keep and re-parse them at the end).
         accumulator = MessageAccumulator()
-        # Per parsed block whose whole input ("") is not done yet: its on_done.
-        open_roots: dict[int, Callable[[str, object], None]] = {}
-        parsed: set[int] = set()
+        parsing: dict[int, _Parsing] = {}
 
         def on_next(event: StreamItem) -> None:
-            accumulator.feed(event)
             if event.type == "content_block_delta":
-                if event.delta.type == "input_json_delta" and event.index in parsed:
-                    state = accumulator.block(event.index)
-                    assert isinstance(state, ToolState)
-                    error = state.catch_up().error
-                    if error is not None:
-                        raise StreamDecodeError(
-                            f"invalid input JSON for tool {state.start.name!r} "
-                            f"(block {event.index}) at offset {error.offset}: {error.reason}",
-                            offset=error.offset,
-                        )
+                parsed = parsing.get(event.index)
+                if parsed is not None and event.delta.type == "input_json_delta":
+                    parser = parsed.parser
+                    parser.feed(event.delta.partial_json)
+                    parsed.fed = True
+                    if parser.error is not None:
+                        raise input_json_error(parsed.start.name, event.index, parser.error)
+                    return
+                accumulator.feed(event)
             elif event.type == "content_block_start":
-                state = accumulator.block(event.index)
-                if isinstance(state, ToolState):
-                    block = state.start
+                accumulator.feed(event)
+                block = event.content_block
+                if isinstance(block, ToolUseBlock | ServerToolUseBlock):
                     callbacks = make_callbacks(observer, event.index, block.id, block.name)
                     if callbacks is not None:
-                        on_done, on_chunk = callbacks
-                        index = event.index
-
-                        def done(pointer: str, value: object) -> None:
-                            if not pointer:
-                                del open_roots[index]
-                            on_done(pointer, value)
-
-                        state.parser = FieldParser(done, on_chunk)
-                        open_roots[index] = on_done
-                        parsed.add(index)
+                        parser = FieldParser(callbacks[0], callbacks[1])
+                        parsing[event.index] = _Parsing(block, parser, callbacks[0])
             elif event.type == "content_block_stop":
-                state = accumulator.block(event.index)
-                if isinstance(state, ToolState) and state.final is not None:
-                    final = state.final
-                    parsed.discard(event.index)
-                    root_done = open_roots.pop(event.index, None)
-                    if root_done is not None:
-                        # An empty input ("" or whitespace) is `{}`: no value closed in it.
-                        root_done("", final.input)
-                    if emit_tool_input:
+                accumulator.feed(event)
+                parsed = parsing.pop(event.index, None)
+                if parsed is None:
+                    # A block that started before a SnapshotEvent: its input only at the end.
+                    state = accumulator.block(event.index)
+                    if emit_tool_input and isinstance(state, ToolState) and state.final:
+                        final = state.final
                         observer.on_next(ToolInput(event.index, final.id, final.name, final.input))
+                    return
+                start = parsed.start
+                value: Any = start.input
+                if parsed.fed:
+                    try:
+                        value = parsed.parser.finish()
+                    except JSONSyntaxError as exc:
+                        raise input_json_error(start.name, event.index, exc) from None
+                if not parsed.parser.root_done:
+                    parsed.on_done("", value)  # an empty input is `{}`: nothing closed in it
+                if emit_tool_input:
+                    observer.on_next(ToolInput(event.index, start.id, start.name, value))
+            else:
+                accumulator.feed(event)
 
         return on_next, None
 

@@ -1,0 +1,196 @@
+"""Field events over a ~200 KB tool input in 8-byte `input_json_delta` fragments (4 KiB chunks),
+from the SSE bytes to the last event, against:
+
+- `tool_inputs()` on the same bytes, not reading `.partial` (target: `tool_fields()` <= 1.5x its
+  time) and reading `.partial` at every delta (what a consumer needs today to see fields);
+- the way people use the peers: the whole buffer re-parsed after every fragment by jiter
+  (`partial_mode="trailing-strings"`, target: `tool_fields()` >= 50x faster) and by
+  pydantic_core (`from_json(..., allow_partial=True)`), one round each (about 10 s);
+- itself on a ~1 MB input (5x the size: target <= 6x the time).
+
+Run: `.venv/bin/pytest benchmarks/bench_tool_fields.py -p no:cacheprovider --benchmark-only
+--benchmark-timer time.process_time`; the ratios are printed at the end (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import jiter
+import pydantic_core
+import pytest
+from conftest import RATIOS, TOOL_INPUT, TOOL_TEXT, WireStream, make_tool_stream, tool_input
+from pytest_benchmark.fixture import BenchmarkFixture
+
+import rxstream
+from rxstream import operators as rxo
+
+RATIOS.extend(
+    [
+        (
+            "time tool_fields() vs tool_inputs(), 200 KB in 8-byte fragments",
+            "tool_fields",
+            "tf_tool_inputs",
+            False,
+            "<= 1.5x",
+            lambda r: r <= 1.5,
+        ),
+        (
+            "time tool_fields() vs tool_inputs() reading .partial per delta",
+            "tool_fields",
+            "tf_tool_inputs_partial",
+            False,
+            "<= 1.5x",
+            lambda r: r <= 1.5,
+        ),
+        (
+            "speed tool_fields() vs jiter trailing-strings re-parse per fragment",
+            "jiter_reparse",
+            "tool_fields",
+            False,
+            ">= 50x",
+            lambda r: r >= 50,
+        ),
+        (
+            "speed tool_fields() vs pydantic_core allow_partial re-parse per fragment",
+            "pydantic_reparse",
+            "tool_fields",
+            False,
+            ">= 50x",
+            lambda r: r >= 50,
+        ),
+        (
+            "time tool_fields() 1 MB vs 200 KB input (5x)",
+            "tool_fields_1mb",
+            "tool_fields",
+            False,
+            "<= 6x",
+            lambda r: r <= 6,
+        ),
+    ]
+)
+
+TEXT_1MB = tool_input(1_000_000)
+
+
+@pytest.fixture(scope="module")
+def tool_stream_1mb() -> WireStream:
+    return make_tool_stream(TEXT_1MB)
+
+
+def run_tool_fields(chunks: list[bytes]) -> tuple[int, Any]:
+    done = 0
+    final: list[Any] = []
+
+    def on_next(item: rxo.FieldDone | rxo.StringChunk | rxo.ToolInput) -> None:
+        nonlocal done
+        if isinstance(item, rxo.FieldDone):
+            done += 1
+        elif isinstance(item, rxo.ToolInput):
+            final.append(item.input)
+
+    rxstream.from_sse(chunks).pipe(rxo.tool_fields()).subscribe(on_next)
+    return done, final[0]
+
+
+def count_values(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(map(count_values, value.values()))
+    if isinstance(value, list):
+        return 1 + sum(map(count_values, value))
+    return 1
+
+
+def test_tool_fields_200kb(
+    benchmark: BenchmarkFixture, tool_stream: WireStream, record: Callable[[str, int], None]
+) -> None:
+    done, final = benchmark.pedantic(
+        run_tool_fields, args=(tool_stream.chunks,), rounds=7, warmup_rounds=1
+    )
+    assert final == TOOL_INPUT
+    assert done == count_values(TOOL_INPUT)
+    record("tool_fields", tool_stream.events)
+
+
+def test_tool_fields_1mb(
+    benchmark: BenchmarkFixture, tool_stream_1mb: WireStream, record: Callable[[str, int], None]
+) -> None:
+    done, final = benchmark.pedantic(
+        run_tool_fields, args=(tool_stream_1mb.chunks,), rounds=3, warmup_rounds=1
+    )
+    assert final == json.loads(TEXT_1MB)
+    assert done == count_values(final)
+    record("tool_fields_1mb", tool_stream_1mb.events)
+
+
+def run_tool_inputs(chunks: list[bytes], read_partials: bool) -> Any:
+    final: list[Any] = []
+
+    def on_next(update: rxo.ToolInputDelta | rxo.ToolInput) -> None:
+        if isinstance(update, rxo.ToolInput):
+            final.append(update.input)
+        elif read_partials:
+            _ = update.partial
+
+    rxstream.from_sse(chunks).pipe(rxo.tool_inputs()).subscribe(on_next)
+    return final[0]
+
+
+@pytest.mark.parametrize(
+    ("key", "read_partials"),
+    [("tf_tool_inputs", False), ("tf_tool_inputs_partial", True)],
+    ids=["without_partials", "partial_every_delta"],
+)
+def test_tool_inputs_same_bytes(
+    benchmark: BenchmarkFixture,
+    tool_stream: WireStream,
+    record: Callable[[str, int], None],
+    key: str,
+    read_partials: bool,
+) -> None:
+    result = benchmark.pedantic(
+        run_tool_inputs, args=(tool_stream.chunks, read_partials), rounds=7, warmup_rounds=1
+    )
+    assert result == TOOL_INPUT
+    record(key, tool_stream.events)
+
+
+def reparse_every_fragment(chunks: list[bytes], parse: Callable[[bytearray], Any]) -> Any:
+    """What a consumer of the peers writes: append each fragment, parse the whole buffer."""
+    buffer = bytearray()
+    value: Any = None
+    for event in rxstream.iter_events(chunks):
+        if event.type == "content_block_delta" and event.delta.type == "input_json_delta":
+            buffer += event.delta.partial_json.encode()
+            value = parse(buffer)
+    return value
+
+
+def jiter_partial(buffer: bytearray) -> Any:
+    return jiter.from_json(bytes(buffer), partial_mode="trailing-strings")
+
+
+def pydantic_partial(buffer: bytearray) -> Any:
+    return pydantic_core.from_json(buffer, allow_partial=True)
+
+
+@pytest.mark.parametrize(
+    ("key", "parse"),
+    [("jiter_reparse", jiter_partial), ("pydantic_reparse", pydantic_partial)],
+    ids=["jiter", "pydantic_core"],
+)
+def test_peers_reparse_the_buffer_per_fragment(
+    benchmark: BenchmarkFixture,
+    tool_stream: WireStream,
+    record: Callable[[str, int], None],
+    key: str,
+    parse: Callable[[bytearray], Any],
+) -> None:
+    assert len(TOOL_TEXT) >= 200_000
+    result = benchmark.pedantic(
+        reparse_every_fragment, args=(tool_stream.chunks, parse), rounds=1, iterations=1
+    )
+    assert result == TOOL_INPUT
+    record(key, tool_stream.events)
