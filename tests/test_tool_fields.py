@@ -4,8 +4,10 @@ moment the JSON proves each value complete, whatever the chunking; typed inputs 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Annotated, Any, Literal
 
+import anyio
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +18,7 @@ import rxstream
 from rxstream import IncompleteStreamError, StreamDecodeError
 from rxstream import operators as rxo
 from rxstream._field_parser import FieldParser, escape_pointer_segment
-from rxstream.emulator import serve
+from rxstream.emulator import Emulator, serve
 from rxstream.operators import FieldDone, StringChunk, ToolInput, ToolInputError
 
 MODEST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -449,3 +451,60 @@ def test_against_the_emulator_each_url_is_done_before_the_block_ends() -> None:
     assert isinstance(fields[-1], ToolInput)
     chunks = [i for i in fields if isinstance(i, StringChunk) and i.pointer == "/urls/0"]
     assert len(chunks) > 1  # the input streams in several fragments
+
+
+# --- every subscription has its own parsers: threads and both async backends -------------
+
+URLS = [f"https://site{i}.example/page" for i in range(5)]
+FETCH_REQUEST: dict[str, Any] = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 1024,
+    "tools": [rxstream.tool(FetchPages)],
+    "tool_choice": {"type": "tool", "name": "fetch_pages"},
+    "messages": [{"role": "user", "content": "Fetch these pages: " + ", ".join(URLS)}],
+}
+
+
+def test_subscriptions_from_several_threads_each_get_every_field(emulator: Emulator) -> None:
+    results: dict[int, list[Any]] = {}
+
+    with rxstream.Client(base_url=emulator.base_url, api_key="test") as client:
+        observable = client.messages.observe(**FETCH_REQUEST).pipe(rxo.tool_field("/urls/*"))
+
+        def subscribe(k: int) -> None:
+            got: list[Any] = []
+            observable.subscribe(lambda done: got.append(done.value))
+            results[k] = got
+
+        threads = [threading.Thread(target=subscribe, args=(k,)) for k in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert results == {k: URLS for k in range(6)}
+
+
+@pytest.mark.anyio
+async def test_async_client_streams_field_events_under_each_backend(emulator: Emulator) -> None:
+    items: list[Any] = []
+    ended = anyio.Event()
+    errors: list[Exception] = []
+
+    def failed(exc: Exception) -> None:
+        errors.append(exc)
+        ended.set()
+
+    async with rxstream.AsyncClient(base_url=emulator.base_url, api_key="test") as client:
+        client.messages.observe(**FETCH_REQUEST).pipe(rxo.tool_fields()).subscribe(
+            items.append, failed, ended.set
+        )
+        with anyio.fail_after(10):
+            await ended.wait()
+    assert errors == []
+    done = [(i.pointer, i.value) for i in items if isinstance(i, FieldDone)]
+    assert done == [
+        *((f"/urls/{k}", url) for k, url in enumerate(URLS)),
+        ("/urls", URLS),
+        ("", {"urls": URLS}),
+    ]
+    assert items[-1] == ToolInput(0, items[-1].id, "fetch_pages", {"urls": URLS})
