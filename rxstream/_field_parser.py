@@ -63,27 +63,33 @@ class FieldParser(PartialJSONParser):
     def feed(self, chunk: str) -> None:
         """Consume the next fragment, calling back for what it completes, then for the new
         text of a string value it leaves open."""
-        if (
-            self._state == _STRING
-            and chunk
-            and not self._carry
-            and self._error is None
-            and not self._finished
-            and _STRING_STOP.search(chunk) is None
-        ):
+        if self._finished or not chunk or self._error is not None:
+            super().feed(chunk)  # raises after finish(); counts the characters after an error
+            return
+        state = self._state
+        if state == _STRING and not self._carry and _STRING_STOP.search(chunk) is None:
             # The whole fragment is plain text inside the string being read (the most common
             # fragment of a long input): no state changes, so the scanner is not needed.
             self._consumed += len(chunk)
-            self._pieces.append(chunk)
+            pieces = self._pieces
+            pieces.append(chunk)
             if self._in_key:
                 return
             self._cache = _MISSING
             if self._on_chunk is not None:
                 self._chunked += len(chunk)
-                self._chunked_pieces = len(self._pieces)
+                self._chunked_pieces = len(pieces)
                 self._on_chunk(self._string_pointer or self._open_string_pointer(), chunk)
             return
-        super().feed(chunk)
+        # PartialJSONParser.feed, inlined: this runs once per fragment.
+        start = self._consumed
+        self._consumed = start + len(chunk)
+        carry = self._carry
+        if carry:
+            self._carry = ""
+            self._scan(carry + chunk, start - len(carry))
+        else:
+            self._scan(chunk, start)
         if self._state == _STRING and not self._in_key and self._on_chunk is not None:
             pieces = self._pieces
             done = self._chunked_pieces
