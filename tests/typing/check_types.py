@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, assert_type
 
+import msgspec
 import reactivex
 
 import rxstream
@@ -56,6 +57,19 @@ def operators_keep_their_types(source: reactivex.Observable[rxstream.MessageStre
     inputs = source.pipe(rxo.tool_inputs())
     assert_type(inputs, reactivex.Observable[rxo.ToolInputDelta | rxo.ToolInput])
     assert_type(source.pipe(rxo.metrics()), reactivex.Observable[rxo.StreamMetrics])
+    fields = source.pipe(rxo.tool_fields())
+    assert_type(fields, reactivex.Observable[rxo.FieldDone | rxo.StringChunk | rxo.ToolInput])
+    assert_type(source.pipe(rxo.tool_field("/urls/*")), reactivex.Observable[rxo.FieldDone])
+
+
+class Search(msgspec.Struct):
+    query: str
+
+
+def typed_tools_are_typed(source: reactivex.Observable[rxstream.MessageStreamEvent]) -> None:
+    assert_type(rxstream.tool(Search), dict[str, Any])
+    typed = source.pipe(rxo.typed_tool_inputs(Search))
+    assert_type(typed, reactivex.Observable[Search | rxo.ToolInputError])
 
 
 def sources_are_typed(chunks: list[bytes]) -> None:
