@@ -3,8 +3,12 @@ moment the JSON proves each value complete, whatever the chunking; typed inputs 
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
 import json
 import threading
+import uuid
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -508,3 +512,55 @@ async def test_async_client_streams_field_events_under_each_backend(emulator: Em
         ("", {"urls": URLS}),
     ]
     assert items[-1] == ToolInput(0, items[-1].id, "fetch_pages", {"urls": URLS})
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Circle(msgspec.Struct, tag=True):
+    radius: float
+
+
+class Square(msgspec.Struct, tag=True):
+    side: Annotated[int, msgspec.Meta(ge=2, le=9)]
+
+
+class Everything(msgspec.Struct):
+    """Every kind of field msgspec writes a schema for."""
+
+    id: uuid.UUID
+    price: decimal.Decimal
+    wait: datetime.timedelta
+    day: datetime.date
+    created_at: datetime.datetime
+    blob: bytes
+    name: Annotated[str, msgspec.Meta(min_length=40, max_length=60)]
+    pair: tuple[int, str]
+    color: Color
+    shape: Circle | Square
+    maybe: int | None
+    tags: set[str]
+    counts: dict[str, int]
+    tree: Tree
+    pages: Annotated[list[Page], msgspec.Meta(min_length=2)]
+    mode: Literal["fast", "thorough"] = "fast"
+
+
+@pytest.mark.parametrize("struct", [FetchPages, Page, Tree, Everything], ids=lambda t: t.__name__)
+def test_the_emulator_writes_inputs_that_decode_into_the_struct(
+    emulator: Emulator, struct: type[msgspec.Struct]
+) -> None:
+    definition = rxstream.tool(struct)
+    with rxstream.Client(base_url=emulator.base_url, api_key="test") as client:
+        items: list[Any] = []
+        client.messages.observe(
+            model="claude-sonnet-4-5",
+            max_tokens=4096,
+            tools=[definition],
+            tool_choice={"type": "tool", "name": definition["name"]},
+            messages=[{"role": "user", "content": "Fill it in for https://example.com/a"}],
+        ).pipe(rxo.typed_tool_inputs(struct)).subscribe(items.append)
+    [item] = items
+    assert isinstance(item, struct), item

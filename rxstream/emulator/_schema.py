@@ -28,6 +28,13 @@ _PLACE_WORDS = {
 _TEXT_WORDS = {"query", "q", "search", "text", "prompt", "question", "input", "message", "content"}
 _COUNT_WORDS = {"limit", "count", "n", "num", "number", "max", "top", "size", "amount", "quantity"}
 _MAX_DEPTH = 6
+# Formats whose value must parse (msgspec writes them for UUID, Decimal, timedelta, time).
+_FORMATTED = {
+    "uuid": "5b1a8a3e-6f0e-4c55-9d7e-0f3c2a1b9e47",
+    "decimal": "1.5",
+    "duration": "P1D",
+    "time": "12:00:00",
+}
 
 
 def _words(name: str) -> set[str]:
@@ -60,9 +67,14 @@ def _string(name: str, schema: dict[str, Any], prompt: str) -> str:
     words = _words(name)
     found: str | None = None
     fmt = schema.get("format")
+    if fmt in _FORMATTED:
+        return _FORMATTED[fmt]
+    if schema.get("contentEncoding") == "base64":
+        return "ZXhhbXBsZQ=="  # b"example"
     if fmt == "date":
         found = "2025-01-15"
-    elif fmt == "date-time":
+    elif fmt == "date-time" or words & {"at", "timestamp", "datetime", "when"}:
+        # msgspec writes a datetime as a bare string: the name is the only hint.
         found = "2025-01-15T12:00:00Z"
     elif fmt == "email" or "email" in words:
         match = _EMAIL.search(prompt)
@@ -88,6 +100,9 @@ def _string(name: str, schema: dict[str, Any], prompt: str) -> str:
     max_length = schema.get("maxLength")
     if isinstance(max_length, int) and max_length >= 0:
         found = found[:max_length]
+    min_length = schema.get("minLength")
+    if isinstance(min_length, int) and len(found) < min_length:
+        found = found.ljust(min_length, ".")
     return found
 
 
@@ -171,12 +186,22 @@ def value_for(
     if kind == "object":
         return _object(schema, prompt, depth, defs)
     if kind == "array":
-        urls = _URL.findall(prompt)
-        if urls and _words(name) & {"urls", "uris", "links", "pages"}:
-            return [url.rstrip(".,)") for url in urls]  # "fetch these pages: ..." lists them all
+        prefix = schema.get("prefixItems")
+        if isinstance(prefix, list):  # a tuple: one value per position
+            return [
+                value_for(item, prompt, name=name, depth=depth + 1, defs=defs) for item in prefix
+            ]
         count = schema.get("minItems", 1)
-        item = value_for(schema.get("items", {}), prompt, name=name, depth=depth + 1, defs=defs)
-        return [item] * (count if isinstance(count, int) and 0 <= count <= 20 else 1)
+        count = count if isinstance(count, int) and 0 <= count <= 20 else 1
+        items = schema.get("items", {})
+        urls = _URL.findall(prompt)
+        strings = isinstance(items, dict) and items.get("type") == "string"
+        if urls and strings and _words(name) & {"urls", "uris", "links", "pages"}:
+            # "fetch these pages: ..." lists them all (repeated up to minItems).
+            found = [url.rstrip(".,)") for url in urls]
+            return (found * count)[: max(count, len(found))]
+        item = value_for(items, prompt, name=name, depth=depth + 1, defs=defs)
+        return [item] * count
     if kind in {"integer", "number"}:
         return _number(name, schema, prompt, integral=kind == "integer")
     if kind == "boolean":
