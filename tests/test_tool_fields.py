@@ -564,3 +564,27 @@ def test_the_emulator_writes_inputs_that_decode_into_the_struct(
         ).pipe(rxo.typed_tool_inputs(struct)).subscribe(items.append)
     [item] = items
     assert isinstance(item, struct), item
+
+
+def test_a_late_subscriber_of_a_shared_stream_gets_the_input_of_the_block_in_progress() -> None:
+    stream = Stream([ToolUse({"a": "first"}, fragment=3), ToolUse({"b": [1]}, name="second")])
+    shared = rxstream.SharedStream(rxstream.from_sse([stream.sse()]))
+    late: list[Any] = []
+    deltas = 0
+
+    def join_mid_block(event: rxstream.StreamItem) -> None:
+        nonlocal deltas
+        if event.type == "content_block_delta":
+            deltas += 1
+            if deltas == 3:
+                shared.pipe(rxo.tool_fields()).subscribe(late.append)
+
+    shared.subscribe(join_mid_block)
+    shared.connect()
+    assert [short(i) for i in late if not isinstance(i, StringChunk)] == [
+        ("input", 0, {"a": "first"}),  # joined mid-block: no field events for it
+        ("done", 1, "/b/0", 1),
+        ("done", 1, "/b", [1]),
+        ("done", 1, "", {"b": [1]}),
+        ("input", 1, {"b": [1]}),
+    ]
