@@ -24,7 +24,7 @@ import pytest
 from conftest import RATIOS
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from rxstream import SSEDecoder
+from rxstream.sse import SSEDecoder
 
 BASE: dict[str, int] = {"whole": 4 << 20, "4KiB": 4 << 20, "1B": 256 << 10}
 

@@ -161,7 +161,7 @@ def reparse_every_fragment(chunks: list[bytes], parse: Callable[[bytearray], Any
     """What a consumer of the peers writes: append each fragment, parse the whole buffer."""
     buffer = bytearray()
     value: Any = None
-    for event in rxstream.iter_events(chunks):
+    for event in rxstream.sse.iter_events(chunks):
         if event.type == "content_block_delta" and event.delta.type == "input_json_delta":
             buffer += event.delta.partial_json.encode()
             value = parse(buffer)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from rxstream import SSEDecoder
 from rxstream._sse import RawEvent
+from rxstream.sse import SSEDecoder
 
 SIZE = 1 << 20
 
