@@ -588,3 +588,18 @@ def test_a_late_subscriber_of_a_shared_stream_gets_the_input_of_the_block_in_pro
         ("done", 1, "", {"b": [1]}),
         ("input", 1, {"b": [1]}),
     ]
+
+
+@pytest.mark.parametrize("opener", ["[", '{"k":'])
+def test_deep_nesting_gets_one_done_per_level_innermost_first(opener: str) -> None:
+    depth = 900
+    closer = "]" if opener == "[" else "}"
+    text = opener * depth + "0" + closer * depth
+    done: list[tuple[str, Any]] = []
+    parser = FieldParser(lambda pointer, value: done.append((pointer, value)))
+    for i in range(0, len(text), 7):
+        parser.feed(text[i : i + 7])
+    final = parser.finish()
+    segment = "/0" if opener == "[" else "/k"
+    assert [pointer for pointer, _ in done] == [segment * k for k in range(depth, -1, -1)]
+    assert done[-1][1] is final
