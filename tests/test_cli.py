@@ -87,16 +87,35 @@ def test_record_then_replay_renders_the_recorded_reply(
     assert len(shown.strip().splitlines()[0]) > 10  # the haiku's first line
 
 
-def test_ctrl_c_while_the_command_is_still_importing_is_one_line(tmp_path: Path) -> None:
-    # An empty bytecode cache makes Python compile every module again: the imports take about
-    # a second, and the signal lands among them (after the launcher started, ~0.1 s).
+_SLOW_IMPORT = """
+import sys, time
+
+class SlowCommandImport:
+    # Holds the import of rxstream._cli for seconds, so the signal surely lands inside it.
+    def find_spec(self, name, path=None, target=None):
+        if name == "rxstream._cli":
+            print("importing", flush=True)
+            time.sleep(30)
+        return None
+
+sys.meta_path.insert(0, SlowCommandImport())
+import _rxstream_cli
+sys.argv = ["rxstream", "demo"]
+_rxstream_cli.run()
+"""
+
+
+def test_ctrl_c_while_the_command_is_still_importing_is_one_line() -> None:
     env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
-    env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
-    script = Path(sys.executable).parent / "rxstream"
     process = subprocess.Popen(
-        [str(script), "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", _SLOW_IMPORT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
-    time.sleep(0.6)
+    assert process.stdout is not None
+    assert process.stdout.readline() == "importing\n"
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert (process.returncode, out, err) == (130, "", "rxstream: interrupted\n")
