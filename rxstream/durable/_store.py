@@ -16,7 +16,7 @@ from typing import Literal, Protocol, TypeAlias
 import reactivex
 
 from .._accumulate import StreamItem
-from .._errors import APIError
+from .._errors import APIConnectionError, APIError
 from .._fanout import SharedStream
 from .._types import MessageStreamEvent
 
@@ -26,6 +26,7 @@ __all__ = [
     "ProducerConflictError",
     "ProducerLostError",
     "Source",
+    "StoreUnavailableError",
     "StreamCancelledError",
     "StreamNotFound",
     "StreamStore",
@@ -72,6 +73,10 @@ class ProducerLostError(APIError):
 class ProducerConflictError(APIError):
     """Another producer holds this stream (a second `publish` of one `stream_id`), or this
     producer lost its lease and may no longer append."""
+
+
+class StoreUnavailableError(APIConnectionError):
+    """The store itself failed: Redis down, restarted or unreachable mid-stream."""
 
 
 class StreamStore(Protocol):

@@ -1,0 +1,104 @@
+"""The producer's state, without I/O: what each fenced append sends, and how it ends.
+
+Both producers (`publish` on redis.asyncio, `publish_sync` on redis-py) feed every batch of
+events that arrived together through an `Appender`, which returns the arguments of one
+`APPEND` script call: one round trip per batch, however many events it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .._accumulate import MessageAccumulator, SnapshotEvent
+from .._errors import StreamDecodeError
+from .._types import Message, MessageStreamEvent
+from . import _codec
+from ._codec import Compactor, Outcome
+
+__all__ = ["Appender", "Settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A store's tuning, as the producers need it."""
+
+    ttl_ms: int
+    lease_ms: int
+    maxlen: int | None
+    checkpoint_every: int
+
+    @property
+    def keep_ms(self) -> int:
+        """Key expiry while the producer runs: renewed with the lease, so a dead producer's
+        keys still expire, `ttl` after its lease."""
+        return self.ttl_ms + self.lease_ms
+
+
+class Appender:
+    """Folds a producer's events in, and says what to append."""
+
+    def __init__(self, generation: int, settings: Settings) -> None:
+        self._generation = str(generation)
+        self._settings = settings
+        self._accumulator = MessageAccumulator()
+        self._compactor = Compactor()
+        self._since_checkpoint = 0
+        self._bytes_since_checkpoint = 0
+        self.error: Exception | None = None
+        """Set when an event could not apply: the source broke the event order."""
+
+    def _args(self, keep_ms: int, checkpoint: bytes, outcome: bytes) -> list[bytes | str | int]:
+        maxlen = self._settings.maxlen
+        return [self._generation, "" if maxlen is None else maxlen, keep_ms, checkpoint, outcome]
+
+    def batch(
+        self, events: Sequence[MessageStreamEvent | SnapshotEvent]
+    ) -> list[bytes | str | int]:
+        """The `APPEND` arguments for `events` (an event the message cannot take stops the
+        batch there and sets `error`)."""
+        accepted: list[MessageStreamEvent] = []
+        for event in events:
+            try:
+                if isinstance(event, SnapshotEvent):
+                    raise StreamDecodeError(
+                        "publish got a SnapshotEvent: publish a SharedStream before connect()"
+                    )
+                self._accumulator.feed(event)
+            except StreamDecodeError as exc:
+                self.error = exc
+                break
+            self._compactor.feed(event)
+            accepted.append(event)
+        if not accepted:
+            return []
+        data = _codec.encode_events(accepted)
+        self._since_checkpoint += len(accepted)
+        self._bytes_since_checkpoint += len(data)
+        checkpoint = b""
+        # Every `checkpoint_every` events, but never writing more checkpoint than log: the
+        # total stays linear in the stream however long it grows.
+        if (
+            self._since_checkpoint >= self._settings.checkpoint_every
+            and self._bytes_since_checkpoint >= self._compactor.size
+        ):
+            checkpoint = _codec.encode_events(self._compactor.events())
+            self._since_checkpoint = self._bytes_since_checkpoint = 0
+        return [*self._args(self._settings.keep_ms, checkpoint, b""), data]
+
+    def partial(self) -> Message | None:
+        """The message so far (None before `message_start`)."""
+        return self._accumulator.message() if self._accumulator.started else None
+
+    def end(self, outcome: Outcome) -> list[bytes | str | int]:
+        """The `APPEND` arguments of the terminal record."""
+        return self._args(self._settings.ttl_ms, b"", _codec.encode_outcome(outcome))
+
+    def outcome(self, error: Exception | None, cancelled: bool) -> Outcome:
+        """The terminal record for how the source ended."""
+        if cancelled:
+            return _codec.cancelled(self.partial())
+        error = error or self.error
+        if error is not None:
+            return _codec.failed(error, self.partial())
+        return _codec.completed(self.partial())

@@ -1,0 +1,309 @@
+"""What a stream's log holds, as bytes: batches of events, checkpoints, the terminal record.
+
+No I/O here: the Redis store (and any other) writes and reads these values. A log entry is
+one batch of events that arrived together; event `k` of the batch at Redis id `xid` has the
+`Entry` id `xid` (k = 0) or `xid:k`, so ids are valid SSE ids and order the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Final, Literal, TypeAlias
+
+import msgspec
+
+from .. import _errors
+from .._accumulate import MessageAccumulator, SnapshotEvent
+from .._decode import decode_event, encode
+from .._errors import APIError, APIStatusError
+from .._types import (
+    ContentBlockDeltaEvent,
+    ContentBlockStartEvent,
+    ContentBlockStopEvent,
+    InputJSONDelta,
+    Message,
+    MessageStartEvent,
+    MessageStreamEvent,
+    SignatureDelta,
+    TextDelta,
+    ThinkingDelta,
+)
+from .._unknown import UnknownEvent
+from . import _store
+
+__all__ = [
+    "Compactor",
+    "Outcome",
+    "Position",
+    "decode_events",
+    "decode_outcome",
+    "encode_events",
+    "encode_outcome",
+    "entry_id",
+    "outcome_error",
+    "parse_position",
+]
+
+Position: TypeAlias = tuple[int, int, int]
+"""(ms, seq, k): event k of the batch at Redis id `ms-seq`; (0, 0, -1) is before the start."""
+
+START: Final[Position] = (0, 0, -1)
+
+_raw_list: Final = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def parse_position(event_id: str) -> Position:
+    """The position of an `Entry.id`; ValueError naming the id when it is not one."""
+    xid, colon, k = event_id.partition(":")
+    ms, dash, seq = xid.partition("-")
+    parts = (ms, seq, k) if colon else (ms, seq)
+    if not dash or not all(p.isascii() and p.isdigit() for p in parts):
+        raise ValueError(f"not a stream entry id: {event_id!r} (expected '<ms>-<seq>[:<k>]')")
+    return int(ms), int(seq), int(k) if colon else 0
+
+
+def parse_xid(xid: str | bytes) -> tuple[int, int]:
+    """A Redis stream id as (ms, seq)."""
+    text = xid.decode() if isinstance(xid, bytes) else xid
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq)
+
+
+def entry_id(xid: str, k: int) -> str:
+    """The `Entry.id` of event `k` of the batch at Redis id `xid`."""
+    return xid if k == 0 else f"{xid}:{k}"
+
+
+def _encodable(event: MessageStreamEvent) -> object:
+    # An unknown event keeps its data raw; data that is not a JSON object is wrapped so that
+    # the batch stays one JSON array.
+    if type(event) is UnknownEvent:
+        raw = event.raw
+        if raw[:1] == b"{" and isinstance(_safe_json(raw), dict):
+            return msgspec.Raw(raw)
+        return {"type": "x_rxstream_raw", "name": event.wire_type, "data": raw.decode("latin-1")}
+    return event
+
+
+def _safe_json(raw: bytes) -> object:
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+
+
+def encode_events(events: Sequence[MessageStreamEvent]) -> bytes:
+    """One batch of events as a JSON array."""
+    return encode([_encodable(e) for e in events])
+
+
+def decode_events(data: bytes) -> list[MessageStreamEvent]:
+    """The events of a batch written by `encode_events`."""
+    events: list[MessageStreamEvent] = []
+    for raw in _raw_list.decode(data):
+        event = decode_event((None, bytes(raw), 0, 0, "", None))
+        if type(event) is UnknownEvent and event.wire_type == "x_rxstream_raw":
+            wrapped = msgspec.json.decode(event.raw)
+            event = UnknownEvent(wrapped["name"], wrapped["data"].encode("latin-1"))
+        events.append(event)
+    return events
+
+
+class Outcome(msgspec.Struct, frozen=True, omit_defaults=True):
+    """How a stream ended, as the terminal record stores it."""
+
+    outcome: Literal["completed", "failed", "cancelled"]
+    stop_reason: str | None = None
+    usage: Any = None
+    error_class: str | None = None
+    status_code: int | None = None
+    error_type: str | None = None
+    message: str | None = None
+    request_id: str | None = None
+    partial_message: Any = None
+    """The message so far (JSON; written as `msgspec.Raw`)."""
+
+
+_outcome_decoder: Final = msgspec.json.Decoder(Outcome)
+
+
+def encode_outcome(outcome: Outcome) -> bytes:
+    """The terminal record's bytes."""
+    return msgspec.json.encode(outcome)
+
+
+def decode_outcome(data: bytes) -> Outcome:
+    """A terminal record."""
+    return _outcome_decoder.decode(data)
+
+
+def completed(message: Message | None) -> Outcome:
+    """The record of a stream that ended with its whole message."""
+    if message is None:
+        return Outcome("completed")
+    usage = msgspec.json.decode(encode(message.usage))
+    return Outcome("completed", stop_reason=message.stop_reason, usage=usage)
+
+
+def failed(error: Exception, partial: Message | None) -> Outcome:
+    """The record of a stream that failed with `error` (any exception; non-rxstream ones are
+    kept as `APIError` with their class in the message)."""
+    raw = msgspec.Raw(encode(partial)) if partial is not None else None
+    if isinstance(error, APIError):
+        return Outcome(
+            "failed",
+            error_class=type(error).__name__,
+            status_code=error.status_code if isinstance(error, APIStatusError) else None,
+            error_type=error.error_type if isinstance(error, APIStatusError) else None,
+            message=error.message,
+            request_id=error.request_id,
+            partial_message=raw,
+        )
+    return Outcome(
+        "failed", error_class="APIError", message=_errors.describe(error), partial_message=raw
+    )
+
+
+def cancelled(partial: Message | None) -> Outcome:
+    """The record of a stream stopped by `store.cancel`."""
+    raw = msgspec.Raw(encode(partial)) if partial is not None else None
+    return Outcome("cancelled", partial_message=raw)
+
+
+def _error_class(name: str | None) -> type[APIError]:
+    for module in (_errors, _store):
+        cls = getattr(module, name or "", None)
+        if isinstance(cls, type) and issubclass(cls, APIError):
+            return cls
+    return APIError
+
+
+def _message(value: Any) -> Message | None:
+    if value is None:
+        return None
+    # Through the event decoder, so that block types this version does not know survive.
+    data = b'{"type":"message_start","message":' + msgspec.json.encode(value) + b"}"
+    start = decode_event((None, data, 0, 0, "", None))
+    return start.message if isinstance(start, MessageStartEvent) else None
+
+
+def outcome_error(outcome: Outcome) -> APIError | None:
+    """The exception a consumer raises for this ending; None for a completed stream."""
+    if outcome.outcome == "completed":
+        return None
+    partial = _message(outcome.partial_message)
+    if outcome.outcome == "cancelled":
+        return _store.StreamCancelledError("the stream was cancelled", partial_message=partial)
+    cls = _error_class(outcome.error_class)
+    text = outcome.message or "the stream failed"
+    if issubclass(cls, APIStatusError):
+        return cls(
+            text,
+            status_code=outcome.status_code or 500,
+            error_type=outcome.error_type,
+            request_id=outcome.request_id,
+            partial_message=partial,
+        )
+    error = cls(text, request_id=outcome.request_id)
+    error.partial_message = partial
+    return error
+
+
+class _BlockLog:
+    __slots__ = ("citations", "json", "signature", "start", "stopped", "text", "thinking")
+
+    def __init__(self, start: ContentBlockStartEvent) -> None:
+        self.start = start
+        self.text: list[str] = []
+        self.json: list[str] = []
+        self.thinking: list[str] = []
+        self.citations: list[ContentBlockDeltaEvent] = []
+        self.signature: str | None = None
+        self.stopped = False
+
+    def events(self) -> Iterable[MessageStreamEvent]:
+        index = self.start.index
+        yield self.start
+        if self.text:
+            yield ContentBlockDeltaEvent(index=index, delta=TextDelta(text="".join(self.text)))
+        yield from self.citations
+        if self.json:
+            delta = InputJSONDelta(partial_json="".join(self.json))
+            yield ContentBlockDeltaEvent(index=index, delta=delta)
+        if self.thinking:
+            delta_t = ThinkingDelta(thinking="".join(self.thinking))
+            yield ContentBlockDeltaEvent(index=index, delta=delta_t)
+        if self.signature is not None:
+            delta_s = SignatureDelta(signature=self.signature)
+            yield ContentBlockDeltaEvent(index=index, delta=delta_s)
+        if self.stopped:
+            yield ContentBlockStopEvent(index=index)
+
+
+class Compactor:
+    """The events so far, folded into the fewest events that rebuild the same message.
+
+    A checkpoint is `events()` encoded as a batch: an accumulator fed with it reaches the
+    exact state (partial tool JSON included) that the whole stream so far would give, at a
+    cost that follows the message's size, not the number of events.
+    """
+
+    __slots__ = ("_blocks", "_start", "_tail", "size")
+
+    def __init__(self) -> None:
+        self._start: MessageStartEvent | None = None
+        self._blocks: list[_BlockLog] = []
+        self._tail: list[MessageStreamEvent] = []
+        self.size = 0
+        """Characters of content folded in so far (a bound on a checkpoint's size)."""
+
+    def feed(self, event: MessageStreamEvent) -> None:
+        """Fold one event in (after the accumulator accepted it)."""
+        kind = event.type
+        if kind == "content_block_delta":
+            assert isinstance(event, ContentBlockDeltaEvent)
+            block, delta = self._blocks[event.index], event.delta
+            if type(delta) is TextDelta:
+                block.text.append(delta.text)
+                self.size += len(delta.text)
+            elif type(delta) is InputJSONDelta:
+                block.json.append(delta.partial_json)
+                self.size += len(delta.partial_json)
+            elif type(delta) is ThinkingDelta:
+                block.thinking.append(delta.thinking)
+                self.size += len(delta.thinking)
+            elif type(delta) is SignatureDelta:
+                block.signature = delta.signature
+            elif delta.type == "citations_delta":
+                block.citations.append(event)
+                self.size += 100
+        elif kind == "message_start":
+            assert isinstance(event, MessageStartEvent)
+            self._start = event
+        elif kind == "content_block_start":
+            assert isinstance(event, ContentBlockStartEvent)
+            self._blocks.append(_BlockLog(event))
+            self.size += 100
+        elif kind == "content_block_stop":
+            assert isinstance(event, ContentBlockStopEvent)
+            self._blocks[event.index].stopped = True
+        elif kind in ("message_delta", "message_stop"):
+            self._tail.append(event)
+
+    def events(self) -> list[MessageStreamEvent]:
+        """The compacted events (empty before `message_start`)."""
+        if self._start is None:
+            return []
+        out: list[MessageStreamEvent] = [self._start]
+        for block in self._blocks:
+            out.extend(block.events())
+        out.extend(self._tail)
+        return out
+
+
+def snapshot_from(events: Iterable[MessageStreamEvent]) -> SnapshotEvent | None:
+    """The `SnapshotEvent` of the message these events build; None before `message_start`."""
+    accumulator = MessageAccumulator()
+    for event in events:
+        accumulator.feed(event)
+    return SnapshotEvent(accumulator.snapshot()) if accumulator.started else None
