@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -16,16 +15,25 @@ from reactivex import abc
 from reactivex.disposable import Disposable
 
 from .._accumulate import StreamItem
+from .._errors import APIError
 from ._store import Entry
 from ._tail import Cursor
 
 __all__ = ["aiter_cursor", "iter_cursor", "observe_cursor"]
 
 
+def fresh(error: APIError) -> APIError:
+    """A copy of `error` (same class and attributes), so that each consumer raises its own
+    exception with its own traceback."""
+    copied: APIError = type(error).__new__(type(error), *error.args)
+    copied.__dict__.update(error.__dict__)
+    return copied
+
+
 def _raise_end(cursor: Cursor) -> None:
     error = cursor.error
     if error is not None:
-        raise copy.copy(error)  # each consumer its own exception (and traceback)
+        raise fresh(error)
 
 
 def iter_cursor(cursor: Cursor) -> Iterator[Entry]:
@@ -148,7 +156,7 @@ def _deliver(cursor: Cursor, observer: abc.ObserverBase[Any], disposed: Callable
         if ended:
             error = cursor.error
             if error is not None:
-                observer.on_error(copy.copy(error))
+                observer.on_error(fresh(error))
             else:
                 observer.on_completed()
             return

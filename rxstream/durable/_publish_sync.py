@@ -13,6 +13,7 @@ import redis
 import redis.exceptions
 from reactivex import abc
 from reactivex.scheduler import CurrentThreadScheduler
+from redis.connection import Connection
 
 from .._fanout import SharedStream
 from .._types import MessageStreamEvent
@@ -123,16 +124,30 @@ def _append_loop(
         run.stop_upstream()
 
 
-def _watch(client: redis.Redis, keys: Keys, generation: int, settings: Settings, run: _Run) -> None:
+def _watch(
+    client: redis.Redis,
+    connection: Connection,
+    keys: Keys,
+    generation: int,
+    settings: Settings,
+    run: _Run,
+) -> None:
+    """Block on the control stream on a connection of its own (closing it ends the wait at
+    once); renew the lease between waits."""
     renew = client.register_script(RENEW)
     every = max(settings.lease_ms // 3, 1)
     while not run.done:
         try:
-            if client.xread({keys.ctl: "0-0"}, count=1, block=every):
+            connection.send_command(  # type: ignore[no-untyped-call]
+                "XREAD", "COUNT", 1, "BLOCK", every, "STREAMS", keys.ctl, "0-0"
+            )
+            if connection.read_response():
                 run.cancelled = True
             elif not renew(keys=keys.all(), args=[generation, settings.lease_ms, settings.keep_ms]):
                 run.lost = True
-        except redis.exceptions.RedisError:
+        except Exception:
+            if run.done:  # the producer closed the connection: the run is over
+                return
             run.lost = True
         if run.cancelled or run.lost:
             run.finish()
@@ -155,8 +170,11 @@ def publish_sync(
     appending = threading.Thread(
         target=_append_loop, args=(client, keys, stream_id, appender, run), daemon=True
     )
+    connection = client.connection_pool.get_connection()
     watching = threading.Thread(
-        target=_watch, args=(client, keys, int(generation), settings, run), daemon=True
+        target=_watch,
+        args=(client, connection, keys, int(generation), settings, run),
+        daemon=True,
     )
     appending.start()
     watching.start()
@@ -168,5 +186,9 @@ def publish_sync(
         raise
     finally:
         appending.join()
+        run.finish()
+        connection.disconnect()  # type: ignore[no-untyped-call]  # ends the watcher's read
+        watching.join()
+        client.connection_pool.release(connection)
     if run.failure is not None:
         raise run.failure
