@@ -18,7 +18,7 @@ def redis_server_binary() -> str:
     """The path of `redis-server`, installing it first when it is missing."""
     found = shutil.which("redis-server")
     if found is None:
-        subprocess.run(["sh", str(ROOT / "scripts" / "setup-system.sh")], check=True)
+        subprocess.run(["bash", str(ROOT / "scripts" / "setup-system.sh")], check=True)
         found = shutil.which("redis-server")
     if found is None:
         raise RuntimeError("redis-server is missing and scripts/setup-system.sh did not install it")

@@ -10,7 +10,6 @@ from typing import Any
 
 import anyio
 import reactivex
-import sniffio
 from reactivex import abc
 from reactivex.disposable import Disposable
 
@@ -56,7 +55,9 @@ class _Waiter:
 
     def __init__(self) -> None:
         self._event = anyio.Event()
-        if sniffio.current_async_library() == "trio":
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio: trio (as rxstream's async sources do)
             import trio
 
             token = trio.lowlevel.current_trio_token()
@@ -66,7 +67,6 @@ class _Waiter:
                     token.run_sync_soon(self._set)
 
         else:
-            loop = asyncio.get_running_loop()
 
             def wake() -> None:
                 with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
