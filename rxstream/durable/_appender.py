@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .._accumulate import MessageAccumulator, SnapshotEvent
+from .._accumulate import SnapshotEvent
 from .._errors import StreamDecodeError
 from .._types import Message, MessageStreamEvent
 from . import _codec
 from ._codec import Compactor, Outcome
 
-__all__ = ["Appender", "Settings"]
+__all__ = ["MAX_ENTRY_EVENTS", "Appender", "Settings"]
+
+MAX_ENTRY_EVENTS = 256
+"""Events in one log entry at most (a burst that arrived together spans several)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,6 @@ class Appender:
     def __init__(self, generation: int, settings: Settings) -> None:
         self._generation = str(generation)
         self._settings = settings
-        self._accumulator = MessageAccumulator()
         self._compactor = Compactor()
         self._since_checkpoint = 0
         self._bytes_since_checkpoint = 0
@@ -58,23 +60,28 @@ class Appender:
         """The `APPEND` arguments for `events` (an event the message cannot take stops the
         batch there and sets `error`)."""
         accepted: list[MessageStreamEvent] = []
+        feed = self._compactor.feed
         for event in events:
+            if isinstance(event, SnapshotEvent):
+                self.error = StreamDecodeError(
+                    "publish got a SnapshotEvent: publish a SharedStream before connect()"
+                )
+                break
             try:
-                if isinstance(event, SnapshotEvent):
-                    raise StreamDecodeError(
-                        "publish got a SnapshotEvent: publish a SharedStream before connect()"
-                    )
-                self._accumulator.feed(event)
+                feed(event)
             except StreamDecodeError as exc:
                 self.error = exc
                 break
-            self._compactor.feed(event)
             accepted.append(event)
         if not accepted:
             return []
-        data = _codec.encode_events(accepted)
+        # A long burst becomes several entries (one script call still): readers page by entry.
+        entries = [
+            _codec.encode_events(accepted[i : i + MAX_ENTRY_EVENTS])
+            for i in range(0, len(accepted), MAX_ENTRY_EVENTS)
+        ]
         self._since_checkpoint += len(accepted)
-        self._bytes_since_checkpoint += len(data)
+        self._bytes_since_checkpoint += sum(map(len, entries))
         checkpoint = b""
         # Every `checkpoint_every` events, but never writing more checkpoint than log: the
         # total stays linear in the stream however long it grows.
@@ -84,11 +91,12 @@ class Appender:
         ):
             checkpoint = _codec.encode_events(self._compactor.events())
             self._since_checkpoint = self._bytes_since_checkpoint = 0
-        return [*self._args(self._settings.keep_ms, checkpoint, b""), data]
+        return [*self._args(self._settings.keep_ms, checkpoint, b""), *entries]
 
     def partial(self) -> Message | None:
         """The message so far (None before `message_start`)."""
-        return self._accumulator.message() if self._accumulator.started else None
+        snapshot = _codec.snapshot_from(self._compactor.events())
+        return snapshot.snapshot.to_message() if snapshot is not None else None
 
     def end(self, outcome: Outcome) -> list[bytes | str | int]:
         """The `APPEND` arguments of the terminal record."""

@@ -15,7 +15,7 @@ import msgspec
 from .. import _errors
 from .._accumulate import MessageAccumulator, SnapshotEvent
 from .._decode import decode_event, encode
-from .._errors import APIError, APIStatusError
+from .._errors import APIError, APIStatusError, StreamDecodeError
 from .._types import (
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
@@ -94,6 +94,8 @@ def _safe_json(raw: bytes) -> object:
 
 def encode_events(events: Sequence[MessageStreamEvent]) -> bytes:
     """One batch of events as a JSON array."""
+    if not any(type(e) is UnknownEvent for e in events):
+        return encode(events)
     return encode([_encodable(e) for e in events])
 
 
@@ -258,10 +260,13 @@ class Compactor:
         """Characters of content folded in so far (a bound on a checkpoint's size)."""
 
     def feed(self, event: MessageStreamEvent) -> None:
-        """Fold one event in (after the accumulator accepted it)."""
+        """Fold one event in; `StreamDecodeError` for one that cannot apply (a block that
+        does not exist, an event before `message_start`)."""
         kind = event.type
         if kind == "content_block_delta":
             assert isinstance(event, ContentBlockDeltaEvent)
+            if not 0 <= event.index < len(self._blocks):
+                raise StreamDecodeError(f"content_block_delta: no content block {event.index}")
             block, delta = self._blocks[event.index], event.delta
             if type(delta) is TextDelta:
                 block.text.append(delta.text)
@@ -279,13 +284,23 @@ class Compactor:
                 self.size += 100
         elif kind == "message_start":
             assert isinstance(event, MessageStartEvent)
+            if self._start is not None:
+                raise StreamDecodeError("message_start event: a second one in one stream")
             self._start = event
+        elif kind in ("ping", "error", "unknown"):
+            return
+        elif self._start is None:
+            raise StreamDecodeError(f"{kind} event: arrived before message_start")
         elif kind == "content_block_start":
             assert isinstance(event, ContentBlockStartEvent)
+            if event.index != len(self._blocks):
+                raise StreamDecodeError(f"content_block_start: index {event.index} out of order")
             self._blocks.append(_BlockLog(event))
             self.size += 100
         elif kind == "content_block_stop":
             assert isinstance(event, ContentBlockStopEvent)
+            if not 0 <= event.index < len(self._blocks):
+                raise StreamDecodeError(f"content_block_stop: no content block {event.index}")
             self._blocks[event.index].stopped = True
         elif kind in ("message_delta", "message_stop"):
             self._tail.append(event)

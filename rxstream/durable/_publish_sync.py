@@ -31,6 +31,7 @@ class _Run:
     def __init__(self) -> None:
         self.cond = threading.Condition()
         self.pending: list[Any] = []
+        self.waiting = False
         self.done = False
         self.error: Exception | None = None
         self.failure: Exception | None = None
@@ -39,9 +40,12 @@ class _Run:
         self._stops: list[Callable[[], None]] = []
 
     def push(self, item: Any) -> None:
-        with self.cond:
-            self.pending.append(item)
-            self.cond.notify_all()
+        # The hot path: no lock unless the appender sleeps. It sets `waiting` under the lock
+        # and looks at `pending` again before it sleeps, so no push goes unnoticed.
+        self.pending.append(item)
+        if self.waiting:
+            with self.cond:
+                self.cond.notify_all()
 
     def finish(self, error: Exception | None = None) -> None:
         with self.cond:
@@ -96,10 +100,15 @@ def _append_loop(
     try:
         while True:
             with run.cond:
+                run.waiting = True
                 while not run.pending and not run.done:
                     run.cond.wait()
-                events, run.pending = run.pending, []
+                run.waiting = False
                 finished = run.done
+                # Take what is there in place: a push on another thread may append meanwhile.
+                taken = len(run.pending)
+                events = run.pending[:taken]
+                del run.pending[:taken]
             args = appender.batch(events) if events else []
             if args:
                 append(keys=keys.all(), args=args)
