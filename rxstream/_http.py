@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import socket
 import sys
+import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import AsyncGeneratorType, ModuleType
@@ -188,8 +190,29 @@ async def asend(http_client: AsyncHTTPClient, spec: RequestSpec, *, stream: bool
 
 
 def body(response: Response) -> tuple[Iterator[bytes], Callable[[], None]]:
-    """A streaming response's body as it arrives, and the function that closes the response."""
-    return response.iter_bytes(), response.close
+    """A streaming response's body as it arrives, and the function that closes the response
+    (from any thread: a close from another thread than the reader's wakes a blocked read)."""
+    reader = threading.get_ident()
+
+    def close() -> None:
+        if threading.get_ident() != reader:
+            _shut_down(response)
+        response.close()
+
+    return response.iter_bytes(), close
+
+
+def _shut_down(response: Response) -> None:
+    """Shut the response's socket down, so that a read blocked on it in another thread returns
+    at once: closing a socket alone does not wake a blocked `recv` (on Linux the connection
+    stays open until the server's next byte, which a stalled server never sends). Only for a
+    close from another thread: the reader's own close keeps keep-alive connections intact."""
+    stream = response.extensions.get("network_stream")
+    get_extra_info = getattr(stream, "get_extra_info", None)
+    sock = get_extra_info("socket") if get_extra_info is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):  # already closed, or never connected
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def async_body(

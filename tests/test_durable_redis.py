@@ -47,10 +47,11 @@ REQUEST: dict[str, Any] = {
     "tools": [TOOL],
     "thinking": {"type": "enabled", "budget_tokens": 1024},
 }
-STORY: dict[str, Any] = {  # merged over REQUEST: long enough to stop in the middle
-    "model": "claude-sonnet-4-5",
+STORY: dict[str, Any] = {  # merged over REQUEST: a long text reply, stopped in the middle
     "max_tokens": 2000,
     "messages": [{"role": "user", "content": "Write a long story about a lighthouse"}],
+    "tools": [],
+    "thinking": {"type": "disabled"},
 }
 PACED = {"x-emulator-tps": "100"}
 
@@ -402,3 +403,25 @@ def test_redis_restarted_mid_stream_gives_typed_errors_not_a_hang(
     assert isinstance(failures[0], (StoreUnavailableError, ProducerConflictError))
     store.close()
     server.stop()
+
+
+def test_cancel_while_the_upstream_is_silent_still_closes_it_within_100_ms(
+    store: RedisStore, client: rxstream.Client, emulator: Emulator
+) -> None:
+    # The producer's read is blocked (the server stalls 3 s): the cancel must wake it.
+    stream_id = new_id()
+    stall = {"x-emulator-fault": "stall=3;after=10"}
+    producer = start_producer(store, client, stream_id, extra_headers=stall, **STORY)
+    entries = iter(store.entries(stream_id, mode="replay"))
+    seen = [next(entries) for _ in range(10)]
+    record = emulator.records[-1]
+    asked = time.monotonic()
+    assert store.cancel_sync(stream_id) is True
+    assert emulator.wait_closed(record)
+    assert record.closed_at is not None
+    assert record.closed_at - asked < 0.1
+    with pytest.raises(StreamCancelledError) as raised:
+        seen.extend(entries)
+    assert raised.value.partial_message == final([e.item for e in seen])
+    producer.join(5)
+    assert not producer.is_alive()
