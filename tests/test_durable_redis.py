@@ -4,6 +4,7 @@ for producers and consumers in separate processes."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -117,9 +118,9 @@ def start_producer(
 
     producer = threading.Thread(target=run)
     producer.start()
-    lease = f"rxstream:{{{stream_id}}}:lease"
+    keys = (f"rxstream:{{{stream_id}}}:lease", f"rxstream:{{{stream_id}}}:log")
     deadline = time.monotonic() + 5
-    while not store._sync.exists(lease) and time.monotonic() < deadline:
+    while not store._sync.exists(*keys) and time.monotonic() < deadline:
         time.sleep(0.005)
     return producer
 
@@ -348,9 +349,8 @@ async def test_async_producer_and_consumers(
                 await store.publish(stream_id, source.pipe(ops.do_action(published.append)))
         else:  # trio: redis-py has no trio support, so the sync producer runs in a thread
             with rxstream.Client(base_url=emulator.base_url, api_key="t") as sync_client:
-                published.extend(
-                    await anyio.to_thread.run_sync(publish, store, sync_client, stream_id)
-                )
+                run = functools.partial(publish, extra_headers=PACED)
+                published.extend(await anyio.to_thread.run_sync(run, store, sync_client, stream_id))
 
     async def consume(into: list[Entry]) -> None:
         async for entry in store.aentries(stream_id, mode="replay"):
@@ -360,7 +360,8 @@ async def test_async_producer_and_consumers(
     second: list[Entry] = []
     async with anyio.create_task_group() as group:
         group.start_soon(produce)
-        while not store._sync.exists(f"rxstream:{{{stream_id}}}:lease"):
+        keys = (f"rxstream:{{{stream_id}}}:lease", f"rxstream:{{{stream_id}}}:log")
+        while not store._sync.exists(*keys):  # the producer has started (or even ended)
             await anyio.sleep(0.005)
         group.start_soon(consume, first)
         group.start_soon(consume, second)

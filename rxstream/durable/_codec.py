@@ -27,6 +27,7 @@ from .._types import (
     SignatureDelta,
     TextDelta,
     ThinkingDelta,
+    _KnownEvent,
 )
 from .._unknown import UnknownEvent
 from . import _store
@@ -93,22 +94,43 @@ def _safe_json(raw: bytes) -> object:
 
 
 def encode_events(events: Sequence[MessageStreamEvent]) -> bytes:
-    """One batch of events as a JSON array."""
-    if not any(type(e) is UnknownEvent for e in events):
-        return encode(events)
-    return encode([_encodable(e) for e in events])
+    """One batch of events as a JSON array; a text delta, most of any stream, is written as
+    `[index, text]` (a fifth of its wire size)."""
+    return encode(
+        [
+            (e.index, e.delta.text)
+            if type(e) is ContentBlockDeltaEvent and type(e.delta) is TextDelta
+            else (_encodable(e) if type(e) is UnknownEvent else e)
+            for e in events
+        ]
+    )
+
+
+_batch: Final = msgspec.json.Decoder(list[tuple[int, str] | _KnownEvent])
+_text_delta: Final = msgspec.json.Decoder(tuple[int, str])
+
+
+def _text_event(index: int, text: str) -> ContentBlockDeltaEvent:
+    return ContentBlockDeltaEvent(index=index, delta=TextDelta(text=text))
 
 
 def decode_events(data: bytes) -> list[MessageStreamEvent]:
     """The events of a batch written by `encode_events`."""
-    events: list[MessageStreamEvent] = []
-    for raw in _raw_list.decode(data):
-        event = decode_event((None, bytes(raw), 0, 0, "", None))
-        if type(event) is UnknownEvent and event.wire_type == "x_rxstream_raw":
-            wrapped = msgspec.json.decode(event.raw)
-            event = UnknownEvent(wrapped["name"], wrapped["data"].encode("latin-1"))
-        events.append(event)
-    return events
+    try:
+        items = _batch.decode(data)  # the whole batch in C when every type is known
+    except msgspec.ValidationError:
+        return [_decode_one(bytes(raw)) for raw in _raw_list.decode(data)]
+    return [_text_event(*x) if type(x) is tuple else x for x in items]  # type: ignore[misc]
+
+
+def _decode_one(raw: bytes) -> MessageStreamEvent:
+    if raw[:1] == b"[":
+        return _text_event(*_text_delta.decode(raw))
+    event = decode_event((None, raw, 0, 0, "", None))
+    if type(event) is UnknownEvent and event.wire_type == "x_rxstream_raw":
+        wrapped = msgspec.json.decode(event.raw)
+        event = UnknownEvent(wrapped["name"], wrapped["data"].encode("latin-1"))
+    return event
 
 
 class Outcome(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -5,6 +5,7 @@ watch on two helper threads (the same batching as `publish`: what waits goes in 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -104,6 +105,10 @@ def _append_loop(
                 while not run.pending and not run.done:
                     run.cond.wait()
                 run.waiting = False
+            # Let the reader finish the burst it is in (it holds the GIL while it decodes):
+            # a lone event loses nothing, a burst goes in one round trip, not one per event.
+            time.sleep(0)
+            with run.cond:
                 finished = run.done
                 # Take what is there in place: a push on another thread may append meanwhile.
                 taken = len(run.pending)
