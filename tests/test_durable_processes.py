@@ -21,6 +21,7 @@ from redis_server import RedisServer
 
 import rxstream
 from rxstream import MessageAccumulator, MessageStartEvent, decode_event
+from rxstream.durable import RedisStore
 from rxstream.emulator import Emulator, serve
 
 PROMPT = "Write a long story about a lighthouse keeper"
@@ -232,3 +233,39 @@ def test_redis_restarted_mid_stream_ends_every_process_with_a_typed_error(
     error = producer.stderr.read()
     assert error.startswith(("StoreUnavailableError", "ProducerConflictError")), error
     server.stop()
+
+
+def test_the_readme_two_process_example_runs(redis_server: RedisServer) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("<!-- durable-example -->")[1].split("<!-- /durable-example -->")[0]
+    produce_line, consume_line = (
+        line.split("#")[0].split() for line in block.splitlines() if line.startswith("python")
+    )
+    assert produce_line[:3] == consume_line[:3] == ["python", "-m", "rxstream.durable"]
+    env = {**os.environ, "REDIS_URL": redis_server.url}
+    stream_id = produce_line[4]
+    producer = subprocess.Popen(
+        [sys.executable, *produce_line[1:], "--tps", "400"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    _RUNNING.append(producer)
+    client = redis.Redis.from_url(redis_server.url)
+    while not client.exists(f"rxstream:{{{stream_id}}}:log"):
+        assert producer.poll() is None
+        time.sleep(0.01)
+    consumer = subprocess.run(
+        [sys.executable, *consume_line[1:]], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert producer.wait(60) == 0
+    assert consumer.returncode == 0
+    text = consumer.stdout.strip()
+    store = RedisStore(redis_server.url)
+    whole = MessageAccumulator()
+    for entry in store.entries(stream_id, mode="replay"):
+        whole.feed(entry.item)
+    assert text == whole.message().content[0].text.strip()  # type: ignore[union-attr]
+    assert len(text) > 100
+    store.close()
+    client.close()
