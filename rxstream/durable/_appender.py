@@ -83,11 +83,12 @@ class Appender:
         self._since_checkpoint += len(accepted)
         self._bytes_since_checkpoint += sum(map(len, entries))
         checkpoint = b""
-        # Every `checkpoint_every` events, but never writing more checkpoint than log: the
-        # total stays linear in the stream however long it grows.
+        # Every `checkpoint_every` events, but never writing more than twice as many bytes of
+        # checkpoint as of log: the total stays linear however long the stream grows, and a
+        # resume replays at most about a third of a pure-text message's entries.
         if (
             self._since_checkpoint >= self._settings.checkpoint_every
-            and self._bytes_since_checkpoint >= self._compactor.size
+            and 2 * self._bytes_since_checkpoint >= self._compactor.size
         ):
             checkpoint = _codec.encode_events(self._compactor.events())
             self._since_checkpoint = self._bytes_since_checkpoint = 0
