@@ -262,13 +262,7 @@ NOTES: list[str] = []
 """Lines a benchmark adds to the summary (measurements that are not a best-round time)."""
 
 
-NOTES: list[str] = []
-"""Measured figures that are not time ratios (round trips, connections, latencies)."""
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    for note in NOTES:
-        terminalreporter.write_line(note)
     if not TIMINGS:
         return
     terminalreporter.section("rxstream wire ratios (best round of each)")

@@ -20,9 +20,11 @@ import redis
 from redis_server import RedisServer
 
 import rxstream
-from rxstream import MessageAccumulator, MessageStartEvent, decode_event
+from rxstream import MessageStartEvent
+from rxstream.accumulate import MessageAccumulator
 from rxstream.durable import RedisStore
 from rxstream.emulator import Emulator, serve
+from rxstream.sse import decode_event
 
 PROMPT = "Write a long story about a lighthouse keeper"
 

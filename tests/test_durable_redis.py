@@ -20,8 +20,9 @@ from reactivex import operators as ops
 from redis_server import RedisServer
 
 import rxstream
-from rxstream import MessageAccumulator, MessageStreamEvent, SnapshotEvent, StreamItem
+from rxstream import MessageStreamEvent, SnapshotEvent, StreamItem
 from rxstream import operators as rxo
+from rxstream.accumulate import MessageAccumulator
 from rxstream.durable import (
     Entry,
     ProducerConflictError,
@@ -205,7 +206,7 @@ def test_observe_is_an_observable_every_operator_works_on(
     [
         ("overloaded_error", rxstream.OverloadedError, 529),
         ("rate_limit_error", rxstream.RateLimitError, 429),
-        ("invalid_request_error", rxstream.BadRequestError, 400),
+        ("invalid_request_error", rxstream.errors.BadRequestError, 400),
     ],
 )
 def test_a_failed_stream_raises_the_same_error_class_for_every_consumer(
