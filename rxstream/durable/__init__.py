@@ -4,8 +4,6 @@ See `StreamStore` for the contract; `RedisStore` keeps it on Redis Streams (the 
 extra), `MemoryStore` in one process.
 """
 
-from typing import TYPE_CHECKING
-
 from ._store import Entry as Entry
 from ._store import Mode as Mode
 from ._store import ProducerConflictError as ProducerConflictError
@@ -16,8 +14,18 @@ from ._store import StreamCancelledError as StreamCancelledError
 from ._store import StreamNotFound as StreamNotFound
 from ._store import StreamStore as StreamStore
 
-if TYPE_CHECKING:
+try:
     from ._redis import RedisStore as RedisStore
+except ImportError as _missing:  # the `redis` extra is not installed: the contract still is
+    _why = _missing
+
+    def __getattr__(name: str) -> object:
+        if name == "RedisStore":
+            raise ImportError(
+                "rxstream.durable.RedisStore needs redis-py: pip install 'rxstream[redis]'"
+            ) from _why
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Entry",
@@ -31,17 +39,3 @@ __all__ = [
     "StreamNotFound",
     "StreamStore",
 ]
-
-
-def __getattr__(name: str) -> object:
-    # `RedisStore` needs the `redis` extra; the contract alone (for `rxstream.web` with the
-    # in-process store) must import without it.
-    if name == "RedisStore":
-        try:
-            from ._redis import RedisStore
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "rxstream.durable.RedisStore needs redis-py: pip install 'rxstream[redis]'"
-            ) from exc
-        return RedisStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
