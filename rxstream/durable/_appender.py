@@ -14,7 +14,8 @@ from .._accumulate import SnapshotEvent
 from .._errors import StreamDecodeError
 from .._types import Message, MessageStreamEvent
 from . import _codec
-from ._codec import Compactor, Outcome
+from ._codec import Outcome
+from ._compact import Compactor, snapshot_from
 
 __all__ = ["MAX_ENTRY_EVENTS", "Appender", "Settings"]
 
@@ -96,7 +97,7 @@ class Appender:
 
     def partial(self) -> Message | None:
         """The message so far (None before `message_start`)."""
-        snapshot = _codec.snapshot_from(self._compactor.events())
+        snapshot = snapshot_from(self._compactor.events())
         return snapshot.snapshot.to_message() if snapshot is not None else None
 
     def end(self, outcome: Outcome) -> list[bytes | str | int]:

@@ -19,6 +19,7 @@ from .._errors import APIError
 from .._types import MessageStreamEvent
 from . import _codec
 from ._codec import Outcome, Position
+from ._compact import snapshot_from
 from ._keys import Keys
 from ._store import Entry, Mode, ProducerLostError, StoreUnavailableError, StreamNotFound
 
@@ -162,7 +163,7 @@ class LogReader:
                 holder.append(batch)
             elif batch.outcome is None:
                 events.extend(batch.events)
-        return _codec.snapshot_from(events), holder
+        return snapshot_from(events), holder
 
 
 def catch_up(

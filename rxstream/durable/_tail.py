@@ -14,11 +14,12 @@ import threading
 from collections.abc import Callable
 from typing import Final
 
-from .._accumulate import SnapshotEvent
+from .._accumulate import SnapshotEvent, StreamItem
 from .._errors import APIError, StreamDecodeError
 from . import _codec
 from ._catchup import Batch, LogReader, catch_up
 from ._codec import Position
+from ._compact import snapshot_from
 from ._store import Entry, Mode
 
 __all__ = ["Cursor", "Tail"]
@@ -85,8 +86,8 @@ class Tail:
                 if not self._base_known:
                     self._base = self._reader.snapshot_at(self._start)[0]
                     self._base_known = True
-            head = [self._base] if self._base is not None else []
-            snapshot = _codec.snapshot_from([*head, *before])  # type: ignore[list-item]
+            head: list[StreamItem] = [self._base] if self._base is not None else []
+            snapshot = snapshot_from([*head, *before])
         return Cursor(self, _snapshot_entry(after, snapshot), [], index)
 
     def _join_behind(self, after: Position, mode: Mode) -> Cursor:
