@@ -31,6 +31,7 @@ from rxstream.durable import (
     StreamCancelledError,
     StreamNotFound,
 )
+from rxstream.durable._codec import parse_position
 from rxstream.emulator import Emulator
 
 TOOL = {
@@ -427,3 +428,24 @@ def test_cancel_while_the_upstream_is_silent_still_closes_it_within_100_ms(
     assert raised.value.partial_message == final([e.item for e in seen])
     producer.join(5)
     assert not producer.is_alive()
+
+
+def test_a_consumer_ahead_of_this_process_reader_gets_no_duplicate(
+    store: RedisStore, client: rxstream.Client
+) -> None:
+    # A reconnect whose id is ahead of what this process's reader has read yet (another
+    # process served it): the entries up to that id must be skipped when they arrive here.
+    stream_id = new_id()
+    producer = start_producer(store, client, stream_id, extra_headers=PACED, **STORY)
+    first = iter(store.entries(stream_id, mode="replay"))
+    seen = [next(first) for _ in range(5)]
+    ms = parse_position(seen[-1].id)[0]
+    ahead = f"{ms + 300}-0"  # about 30 events later, not read by anyone yet
+    items = [e.item for e in store.entries(stream_id, after=ahead, mode="replay")]
+    producer.join()
+    whole = list(store.entries(stream_id, mode="replay"))
+    before = [e.item for e in whole if parse_position(e.id) <= parse_position(ahead)]
+    after = [e.item for e in whole if parse_position(e.id) > parse_position(ahead)]
+    assert 5 < len(before) < len(whole)
+    assert items == after
+    seen.extend(first)

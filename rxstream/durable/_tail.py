@@ -78,6 +78,10 @@ class Tail:
 
     def _join_in_memory(self, after: Position, mode: Mode) -> Cursor:
         with self._cond:
+            ahead = not self.finished and after > (self._positions or [self._start])[-1]
+        if ahead:
+            return self._join_ahead(after, mode)
+        with self._cond:
             index = bisect.bisect_right(self._positions, after)
             before = [e.item for e in self._entries[:index]] if mode == "snapshot" else []
         snapshot = None
@@ -89,6 +93,15 @@ class Tail:
             head: list[StreamItem] = [self._base] if self._base is not None else []
             snapshot = snapshot_from([*head, *before])
         return Cursor(self, _snapshot_entry(after, snapshot), [], index)
+
+    def _join_ahead(self, after: Position, mode: Mode) -> Cursor:
+        """A consumer that saw more than this reader has read yet (another process's reader
+        served it): its snapshot comes from Redis, and the entries up to `after` that this
+        reader has still to read are skipped."""
+        snapshot = self._reader.snapshot_at(after)[0] if mode == "snapshot" else None
+        with self._cond:
+            index = bisect.bisect_right(self._positions, after)
+        return Cursor(self, _snapshot_entry(after, snapshot), [], index, skip_to=after)
 
     def _join_behind(self, after: Position, mode: Mode) -> Cursor:
         """A consumer that starts before this reader did reads the gap itself."""
@@ -166,8 +179,16 @@ def _snapshot_entry(after: Position, snapshot: SnapshotEvent | None) -> Entry | 
 class Cursor:
     """One consumer's place in a `Tail`: what it has not taken yet."""
 
-    def __init__(self, tail: Tail, snapshot: Entry | None, gap: list[Entry], index: int) -> None:
+    def __init__(
+        self,
+        tail: Tail,
+        snapshot: Entry | None,
+        gap: list[Entry],
+        index: int,
+        skip_to: Position | None = None,
+    ) -> None:
         self._tail = tail
+        self._skip_to = skip_to
         self._pending = ([snapshot] if snapshot is not None else []) + gap
         self._index = index
         self._closed = False
@@ -180,8 +201,15 @@ class Cursor:
             return pending, False
         tail = self._tail
         with tail._cond:
-            entries = tail._entries[self._index :]
-            self._index += len(entries)
+            start = self._index
+            if self._skip_to is not None:  # entries up to the consumer's id, read late
+                positions, end = tail._positions, len(tail._positions)
+                while start < end and positions[start] <= self._skip_to:
+                    start += 1
+                if start < end:
+                    self._skip_to = None
+            entries = tail._entries[start:]
+            self._index = start + len(entries)
             return entries, tail.finished and not entries
 
     @property
