@@ -8,7 +8,7 @@ import functools
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from rxstream.durable import (
     StoreUnavailableError,
     StreamCancelledError,
     StreamNotFound,
+    StreamStore,
 )
 from rxstream.durable._codec import parse_position
 from rxstream.emulator import Emulator
@@ -449,3 +450,43 @@ def test_a_consumer_ahead_of_this_process_reader_gets_no_duplicate(
     assert 5 < len(before) < len(whole)
     assert items == after
     seen.extend(first)
+
+
+def test_redis_store_keeps_the_stream_store_contract(store: RedisStore) -> None:
+    contract: StreamStore = store  # checked by mypy --strict: the relay's protocol
+    assert contract is store
+
+
+def test_publish_sync_of_a_shared_stream_other_subscribers_see_the_same(
+    store: RedisStore, client: rxstream.Client
+) -> None:
+    stream_id = new_id()
+    shared = rxstream.SharedStream(client.messages.observe(**REQUEST))
+    local: list[StreamItem] = []
+    shared.subscribe(local.append)
+    store.publish_sync(stream_id, shared)  # subscribes, connects, reads to the end
+    assert [e.item for e in store.entries(stream_id, mode="replay")] == local
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_async_publish_of_a_shared_stream_and_of_an_async_iterator(
+    redis_server: RedisServer, emulator: Emulator, anyio_backend: str
+) -> None:
+    store = RedisStore(redis_server.url, lease=0.5)
+    async with rxstream.AsyncClient(base_url=emulator.base_url, api_key="t") as aclient:
+        shared = rxstream.SharedStream(aclient.messages.observe(**REQUEST))
+        local: list[StreamItem] = []
+        shared.subscribe(local.append)
+        first, second = new_id(), new_id()
+        await store.publish(first, shared)
+        assert [e.item async for e in store.aentries(first, mode="replay")] == local
+
+        async def events() -> AsyncIterator[MessageStreamEvent]:
+            for item in local:
+                assert not isinstance(item, SnapshotEvent)
+                yield item
+
+        await store.publish(second, events())
+        assert [e.item async for e in store.aentries(second, mode="replay")] == local
+    store.close()
