@@ -490,3 +490,30 @@ async def test_async_publish_of_a_shared_stream_and_of_an_async_iterator(
         await store.publish(second, events())
         assert [e.item async for e in store.aentries(second, mode="replay")] == local
     store.close()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_async_cancel_closes_the_async_producers_upstream_within_100_ms(
+    redis_server: RedisServer, emulator: Emulator, anyio_backend: str
+) -> None:
+    store = RedisStore(redis_server.url, lease=0.5)
+    stream_id = new_id()
+    async with rxstream.AsyncClient(base_url=emulator.base_url, api_key="t") as aclient:
+        source = aclient.messages.observe(**{**REQUEST, **STORY}, extra_headers=PACED)
+        async with anyio.create_task_group() as group:
+            group.start_soon(store.publish, stream_id, source)
+            while not store._sync.exists(f"rxstream:{{{stream_id}}}:lease"):
+                await anyio.sleep(0.005)
+            entries = store.aentries(stream_id, mode="replay")
+            seen = [await anext(entries) for _ in range(10)]
+            record = emulator.records[-1]
+            asked = time.monotonic()
+            assert await store.cancel(stream_id) is True
+            with pytest.raises(StreamCancelledError) as raised:
+                seen.extend([entry async for entry in entries])
+        assert await anyio.to_thread.run_sync(emulator.wait_closed, record)
+        assert record.closed_at is not None
+        assert record.closed_at - asked < 0.1
+        assert raised.value.partial_message == final([e.item for e in seen])
+    store.close()
