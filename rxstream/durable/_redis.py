@@ -149,11 +149,11 @@ class RedisStore:
         keys = Keys.of(self._prefix, stream_id)
         with self._lock:
             tail = self._tails.get(stream_id)
-            if tail is None:
+            if tail is None or not tail.reserve():
                 reader = LogReader(self._sync, keys, stream_id)
                 tail = Tail(reader, self._settings.lease_ms, self._forget)
+                tail.reserve()
                 self._tails[stream_id] = tail
-            tail.users += 1
         try:
             return tail.join(position, mode)
         except BaseException:
@@ -163,9 +163,9 @@ class RedisStore:
     def _forget(self, tail: Tail) -> None:
         with self._lock:
             if tail.users == 0:
-                for stream_id, known in list(self._tails.items()):
-                    if known is tail:
-                        del self._tails[stream_id]
+                stream_id = tail.stream_id
+                if self._tails.get(stream_id) is tail:
+                    del self._tails[stream_id]
 
     def entries(
         self, stream_id: str, *, after: str | None = None, mode: Mode = "snapshot"

@@ -47,7 +47,9 @@ class Tail:
         self._base: SnapshotEvent | None = None
         self._base_known = False
         self._thread: threading.Thread | None = None
+        self.stream_id = reader.stream_id
         self.users = 0
+        self.closed = False
         self.finished = False
         self.error: APIError | None = None
 
@@ -112,6 +114,21 @@ class Tail:
             gap.extend(e for p, e in batch.entries(after) if p <= self._start)
         return Cursor(self, _snapshot_entry(after, snapshot), gap, 0)
 
+    def reserve(self) -> bool:
+        """Count one more consumer; False when the reader has stopped for want of any."""
+        with self._cond:
+            if self.closed:
+                return False
+            self.users += 1
+            return True
+
+    def _idle(self) -> bool:
+        """Whether no consumer is left; then the reader stops for good (under the lock, so
+        that a consumer is either counted before or sent to a new reader)."""
+        with self._cond:
+            self.closed = self.users == 0
+            return self.closed
+
     def leave(self) -> None:
         """A consumer is done; the last one out stops the reader."""
         with self._cond:
@@ -130,7 +147,7 @@ class Tail:
                 xid = self._add(batches) or xid
                 if self.finished or len(batches) < _PAGE:
                     break
-            while not self.finished and self.users > 0:  # then the live tail
+            while not self.finished and not self._idle():  # then the live tail
                 batches = reader.block(xid, self._block_ms)
                 if not batches:
                     batches, error = reader.quiet_error(xid)
