@@ -29,8 +29,16 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rxstream.durable", description=__doc__)
-    parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser = argparse.ArgumentParser(
+        prog="python -m rxstream.durable",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="the Redis URL (default: REDIS_URL, else redis://127.0.0.1:6379/0)",
+    )
     parser.add_argument("--ttl", type=float, default=3600.0, help="seconds kept after the end")
     parser.add_argument("--lease", type=float, default=5.0, help="producer lease, seconds")
     parser.add_argument("--checkpoint-every", type=int, default=1000)
