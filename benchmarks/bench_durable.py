@@ -146,6 +146,26 @@ def test_publish(benchmark: BenchmarkFixture, text_stream: WireStream, redis_url
     client.close()
 
 
+def test_publish_paced(benchmark: BenchmarkFixture, redis_url: str) -> None:
+    """Events 1 ms apart (a fast model): each goes alone, at once; round trips reported."""
+    store = RedisStore(redis_url, maxlen=None)
+    client = redis.Redis.from_url(redis_url)
+    events = 1000
+
+    def publish() -> None:
+        store.publish_sync(f"bench-{uuid.uuid4()}", _events(events, 0.001))
+
+    before = _script_calls(client)
+    benchmark.pedantic(publish, rounds=1)
+    calls = _script_calls(client) - before
+    NOTES.append(
+        f"publish, one event every 1 ms: {calls / (events + 6):.2f} round trips per event "
+        f"({calls} script calls for {events + 6} events)"
+    )
+    store.close()
+    client.close()
+
+
 @pytest.fixture(scope="module")
 def long_stream(redis_url: str) -> tuple[str, str, str]:
     """A published stream of 100,000 text deltas: its id, its last and its middle entry id."""
