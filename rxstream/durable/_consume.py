@@ -50,31 +50,69 @@ def iter_cursor(cursor: Cursor) -> Iterator[Entry]:
         cursor.close()
 
 
+class _LoopWaker:
+    """The one waker of all the consumers of a stream on one event loop: the reader thread
+    schedules one callback on the loop (not one per consumer), which wakes them all."""
+
+    def __init__(self, schedule: Callable[[Callable[[], None]], None]) -> None:
+        self._schedule = schedule
+        self._waiters: set[_Waiter] = set()
+        self._scheduled = False
+
+    def wake(self) -> None:
+        """From the reader's thread."""
+        if not self._scheduled:
+            self._scheduled = True
+            self._schedule(self._fire)
+
+    def _fire(self) -> None:
+        self._scheduled = False  # before waking: a wake that comes meanwhile schedules again
+        for waiter in list(self._waiters):
+            waiter.set()
+
+    def add(self, waiter: _Waiter) -> None:
+        self._waiters.add(waiter)
+
+    def discard(self, waiter: _Waiter) -> None:
+        self._waiters.discard(waiter)
+
+
+def _loop_waker(cursor: Cursor) -> _LoopWaker:
+    """The waker of this event loop (asyncio, else trio) for the cursor's stream."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio: trio (as rxstream's async sources do)
+        import trio
+
+        token = trio.lowlevel.current_trio_token()
+        key: object = token
+
+        def schedule(callback: Callable[[], None]) -> None:
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(callback)
+
+    else:
+        key = loop
+
+        def schedule(callback: Callable[[], None]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+                loop.call_soon_threadsafe(callback)
+
+    wakers = cursor.tail.loop_wakers
+    waker = wakers.get(key)
+    if not isinstance(waker, _LoopWaker):
+        waker = wakers.setdefault(key, _LoopWaker(schedule))
+    assert isinstance(waker, _LoopWaker)
+    return waker
+
+
 class _Waiter:
-    """An event the reader thread sets, awaited on this task's loop (asyncio or trio)."""
+    """An event set from the loop (by its `_LoopWaker`), awaited by one consumer."""
 
     def __init__(self) -> None:
         self._event = anyio.Event()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # not asyncio: trio (as rxstream's async sources do)
-            import trio
 
-            token = trio.lowlevel.current_trio_token()
-
-            def wake() -> None:
-                with contextlib.suppress(trio.RunFinishedError):
-                    token.run_sync_soon(self._set)
-
-        else:
-
-            def wake() -> None:
-                with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
-                    loop.call_soon_threadsafe(self._set)
-
-        self.wake: Callable[[], None] = wake
-
-    def _set(self) -> None:
+    def set(self) -> None:
         self._event.set()
 
     def clear(self) -> None:
@@ -88,9 +126,11 @@ class _Waiter:
 async def aiter_cursor(join: Callable[[], Cursor]) -> AsyncIterator[Entry]:
     """Every entry of the cursor `join()` opens (in a worker thread: it may read Redis)."""
     cursor = await anyio.to_thread.run_sync(join)
+    waiter = _Waiter()
+    waker = _loop_waker(cursor)  # on this loop's thread: only it touches the waker's set
+    waker.add(waiter)
     try:
-        waiter = _Waiter()
-        cursor.add_waker(waiter.wake)
+        cursor.add_waker(waker.wake)
         while True:
             waiter.clear()
             entries, ended = cursor.take()
@@ -102,6 +142,7 @@ async def aiter_cursor(join: Callable[[], Cursor]) -> AsyncIterator[Entry]:
             if not entries:
                 await waiter.wait()
     finally:
+        waker.discard(waiter)
         cursor.close()
 
 

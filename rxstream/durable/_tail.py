@@ -42,7 +42,10 @@ class Tail:
         self._setup = threading.Lock()
         self._positions: list[Position] = []
         self._entries: list[Entry] = []
-        self._wakers: set[Callable[[], None]] = set()
+        # Wake functions, counted: the consumers of one event loop share one (see _consume).
+        self._wakers: dict[Callable[[], None], int] = {}
+        self.loop_wakers: dict[object, object] = {}
+        """Per event loop, the one waker its consumers share (kept by `_consume`)."""
         self._start: Position = _codec.START
         self._base: SnapshotEvent | None = None
         self._base_known = False
@@ -247,11 +250,18 @@ class Cursor:
                 if not tail._cond.wait(timeout):
                     return
 
+    @property
+    def tail(self) -> Tail:
+        """The shared reader this cursor reads."""
+        return self._tail
+
     def add_waker(self, wake: Callable[[], None]) -> None:
-        """Call `wake` (from the reader's thread) whenever entries arrive or the stream ends."""
+        """Call `wake` (from the reader's thread) whenever entries arrive or the stream ends;
+        cursors may share one (it is called once)."""
         with self._tail._cond:
             self._waker = wake
-            self._tail._wakers.add(wake)
+            wakers = self._tail._wakers
+            wakers[wake] = wakers.get(wake, 0) + 1
 
     def close(self) -> None:
         """Leave the tail (idempotent); wakes a `wait()` in another thread."""
@@ -261,6 +271,8 @@ class Cursor:
                 return
             self._closed = True
             if self._waker is not None:
-                tail._wakers.discard(self._waker)
+                left = tail._wakers.pop(self._waker, 1) - 1
+                if left > 0:
+                    tail._wakers[self._waker] = left
             tail._cond.notify_all()
         tail.leave()
