@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from .._accumulate import SnapshotEvent
-from .._errors import StreamDecodeError
 from .._types import Message, MessageStreamEvent
 from . import _codec
 from ._codec import Outcome
@@ -60,20 +60,10 @@ class Appender:
     ) -> list[bytes | str | int]:
         """The `APPEND` arguments for `events` (an event the message cannot take stops the
         batch there and sets `error`)."""
-        accepted: list[MessageStreamEvent] = []
-        feed = self._compactor.feed
-        for event in events:
-            if isinstance(event, SnapshotEvent):
-                self.error = StreamDecodeError(
-                    "publish got a SnapshotEvent: publish a SharedStream before connect()"
-                )
-                break
-            try:
-                feed(event)
-            except StreamDecodeError as exc:
-                self.error = exc
-                break
-            accepted.append(event)
+        taken, error = self._compactor.fold(events)
+        if error is not None:
+            self.error = error
+        accepted = cast("Sequence[MessageStreamEvent]", events[:taken] if error else events)
         if not accepted:
             return []
         # A long burst becomes several entries (one script call still): readers page by entry.

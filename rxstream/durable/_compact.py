@@ -3,7 +3,7 @@ checkpoint holds, so a resume costs about the message's size, not its number of 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .._accumulate import MessageAccumulator, SnapshotEvent, StreamItem
 from .._errors import StreamDecodeError
@@ -70,10 +70,33 @@ class Compactor:
         self.size = 0
         """Characters of content folded in so far (a bound on a checkpoint's size)."""
 
-    def feed(self, event: MessageStreamEvent) -> None:
+    def fold(self, events: Sequence[StreamItem]) -> tuple[int, StreamDecodeError | None]:
+        """Fold events in, in order: how many were taken, and the error of the one that
+        could not apply (its events after it are not taken)."""
+        blocks, size = self._blocks, 0
+        try:
+            for taken, event in enumerate(events):  # noqa: B007 (read after the loop)
+                if type(event) is ContentBlockDeltaEvent:  # the hot path: a text delta
+                    delta, index = event.delta, event.index
+                    if type(delta) is TextDelta and 0 <= index < len(blocks):
+                        blocks[index].text.append(delta.text)
+                        size += len(delta.text)
+                        continue
+                self.feed(event)
+        except StreamDecodeError as exc:
+            return taken, exc
+        finally:
+            self.size += size
+        return len(events), None
+
+    def feed(self, event: StreamItem) -> None:
         """Fold one event in; `StreamDecodeError` for one that cannot apply (a block that
         does not exist, an event before `message_start`)."""
         kind = event.type
+        if kind == "snapshot":
+            raise StreamDecodeError(
+                "publish got a SnapshotEvent: publish a SharedStream before connect()"
+            )
         if kind == "content_block_delta":
             assert isinstance(event, ContentBlockDeltaEvent)
             if not 0 <= event.index < len(self._blocks):
@@ -114,6 +137,7 @@ class Compactor:
                 raise StreamDecodeError(f"content_block_stop: no content block {event.index}")
             self._blocks[event.index].stopped = True
         elif kind in ("message_delta", "message_stop"):
+            assert not isinstance(event, SnapshotEvent)
             self._tail.append(event)
 
     def events(self) -> list[MessageStreamEvent]:

@@ -39,13 +39,19 @@ class _Run:
         self.lost = False
         self._stops: list[Callable[[], None]] = []
 
-    def push(self, item: Any) -> None:
-        # The hot path: no lock unless the appender sleeps. It sets `waiting` under the lock
-        # and looks at `pending` again before it sleeps, so no push goes unnoticed.
-        self.pending.append(item)
-        if self.waiting:
-            with self.cond:
-                self.cond.notify_all()
+    def pusher(self) -> Callable[[Any], None]:
+        """The function that takes each event (the hot path: no lock unless the appender
+        sleeps; it sets `waiting` under the lock and looks at `pending` again before it
+        sleeps, so no event goes unnoticed)."""
+        append, cond = self.pending.append, self.cond
+
+        def push(item: Any) -> None:
+            append(item)
+            if self.waiting:
+                with cond:
+                    cond.notify_all()
+
+        return push
 
     def finish(self, error: Exception | None = None) -> None:
         with self.cond:
@@ -75,16 +81,17 @@ def _read(source: SyncSource, run: _Run) -> None:
         def start(_: abc.SchedulerBase, __: Any = None) -> None:
             # Inside the trampoline the source's reading is queued, not run, so its
             # disposable exists before it starts reading and another thread can stop it.
-            run.on_stop(observable.subscribe(run.push, run.finish, run.finish).dispose)
+            run.on_stop(observable.subscribe(run.pusher(), run.finish, run.finish).dispose)
             if isinstance(observable, SharedStream):
                 run.on_stop(observable.connect().dispose)
 
         CurrentThreadScheduler.singleton().schedule(start)
         run.finish()  # a stopped source signals nothing: the run ends here
         return
+    push = run.pusher()
     try:
         for event in source:
-            run.push(event)
+            push(event)
             if run.done:
                 break
     except Exception as exc:
