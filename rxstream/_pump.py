@@ -219,10 +219,13 @@ class EventPump(_PumpBase):
 
     def _read(self, attempt: _Attempt, chunks: Iterator[bytes]) -> Iterator[MessageStreamEvent]:
         # A blocked read is bounded by the HTTP read timeout (the client sets it to the idle
-        # timeout); bytes that trickle in without completing an event are caught here.
+        # timeout); bytes that trickle in without completing an event are caught here. Only
+        # the time spent waiting on the source counts, never the consumer's between reads.
         idle = self.idle_timeout
-        deadline = time.monotonic() + idle if idle is not None else math.inf
+        waited = 0.0
+        clock = time.monotonic
         while True:
+            started = clock()
             try:
                 chunk = next(chunks, None)
             except Exception as exc:
@@ -232,11 +235,12 @@ class EventPump(_PumpBase):
             seen = attempt.decoder.events_dispatched
             events = attempt.decode(chunk)
             if idle is not None:
-                now = time.monotonic()
                 if attempt.decoder.events_dispatched != seen:
-                    deadline = now + idle
-                elif now > deadline:
-                    raise attempt.lifecycle.failure(self._idle_error())
+                    waited = 0.0
+                else:
+                    waited += clock() - started
+                    if waited > idle:
+                        raise attempt.lifecycle.failure(self._idle_error())
             yield from attempt.deliver(events)
             attempt.raise_failure()
         yield from attempt.finish()
@@ -305,9 +309,14 @@ class AsyncEventPump(_PumpBase):
     async def _read(
         self, attempt: _Attempt, chunks: AsyncIterator[bytes]
     ) -> AsyncGenerator[MessageStreamEvent, None]:
+        # The deadline bounds the time spent waiting on the source since the last event,
+        # never the consumer's time between reads.
         idle = self.idle_timeout
-        deadline = anyio.current_time() + idle if idle is not None else math.inf
+        waited = 0.0
+        clock = anyio.current_time
         while True:
+            started = clock()
+            deadline = started + idle - waited if idle is not None else math.inf
             try:
                 with anyio.CancelScope(deadline=deadline) as scope:
                     chunk = await anext(chunks, None)
@@ -319,8 +328,11 @@ class AsyncEventPump(_PumpBase):
                 break
             seen = attempt.decoder.events_dispatched
             events = attempt.decode(chunk)
-            if idle is not None and attempt.decoder.events_dispatched != seen:
-                deadline = anyio.current_time() + idle
+            if idle is not None:
+                if attempt.decoder.events_dispatched != seen:
+                    waited = 0.0
+                else:
+                    waited += clock() - started
             for event in attempt.deliver(events):
                 yield event
             attempt.raise_failure()
