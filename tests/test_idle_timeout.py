@@ -136,11 +136,14 @@ async def async_shared_observe(url: str) -> list[str]:
     out: list[str] = []
     errors: list[Exception] = []
     done = anyio.Event()
+
+    def on_error(error: Exception) -> None:
+        errors.append(error)
+        done.set()
+
     async with async_client(url) as c:
         shared = rxstream.SharedStream(c.messages.observe(**PARAMS))
-        shared.pipe(rxo.text_deltas()).subscribe(
-            lambda t: work(t, out), lambda e: (errors.append(e), done.set()), done.set
-        )
+        shared.pipe(rxo.text_deltas()).subscribe(lambda t: work(t, out), on_error, done.set)
         shared.connect()
         await done.wait()
     if errors:
