@@ -23,6 +23,15 @@ if TYPE_CHECKING:
 __all__ = ["StreamCore", "StreamView", "text_of"]
 
 
+class _Progress:
+    """How many accepted events were recorded: the others are still on their way."""
+
+    __slots__ = ("recorded",)
+
+    def __init__(self) -> None:
+        self.recorded = 0
+
+
 class StreamCore:
     """The state of one adapter stream.
 
@@ -34,11 +43,12 @@ class StreamCore:
     `SnapshotEvent` all read it.
     """
 
-    __slots__ = ("_error", "_events", "_pump", "_subject", "done", "log")
+    __slots__ = ("_error", "_events", "_progress", "_pump", "_subject", "done", "log")
 
     def __init__(self, pump: _PumpBase) -> None:
         self._pump = pump
         self.log: list[LogEntry] = []
+        self._progress = _Progress()
         self.done = False
         self._error: APIError | None = None
         self._subject: Subject[MessageStreamEvent] | None = None
@@ -82,7 +92,13 @@ class StreamCore:
         `SnapshotEvent`, so operators attached late still see the whole message."""
         if self._events is None:
             self._subject = Subject()
-            self._events = SharedStream(self._subject, accumulator=lambda: self.accumulator)
+            # Not `self` in these: the stream would refer to itself (a reference cycle).
+            pump, progress = self._pump, self._progress
+            self._events = SharedStream(
+                self._subject,
+                accumulator=lambda: pump.lifecycle.accumulator,
+                pending=lambda: pump.lifecycle.accepted - progress.recorded,
+            )
             self._events.connect()
             if self.done:
                 self._end_subject()
@@ -92,6 +108,7 @@ class StreamCore:
         """Log the SDK events for `event` (already accepted by the pump), push it to the
         Observable."""
         log_events(event, self.accumulator, self.log)
+        self._progress.recorded += 1
         if self._subject is not None:
             self._subject.on_next(event)
 

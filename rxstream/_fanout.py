@@ -1,38 +1,38 @@
-"""Fan-out: many subscribers on one request, late joiners included."""
+"""Fan-out: many subscribers on one request, late joiners included, from any thread."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from typing import cast
+from typing import Any, TypeAlias, cast
 
 import reactivex
 from reactivex import abc
 from reactivex.disposable import Disposable, SingleAssignmentDisposable
+from reactivex.observer.autodetachobserver import AutoDetachObserver
+from reactivex.scheduler import CurrentThreadScheduler
 
 from ._accumulate import MessageAccumulator, MessageSnapshot, SnapshotEvent, StreamItem
 from ._lanes import DEFAULT_MAX_LAG, Lane, OverflowPolicy, check_delivery
-from ._pull import SharedAsyncIterator, SharedIterator
+from ._pull import SharedAsyncIterator, SharedIterator, call_soon_on_this_loop, event_type
 from ._types import MessageStreamEvent
 
 __all__ = ["SharedStream"]
 
 _log = logging.getLogger("rxstream")
 
+_Observer: TypeAlias = abc.ObserverBase[StreamItem]
+_Entry: TypeAlias = tuple[_Observer, Callable[[StreamItem], None]]
 
-def _log_subscriber_error(error: BaseException) -> None:
-    _log.error("a SharedStream subscriber failed", exc_info=error)
 
-
-def _snapshot_of(
-    current: Callable[[], MessageAccumulator],
-) -> Callable[[], MessageSnapshot | None]:
-    def snapshot() -> MessageSnapshot | None:
-        accumulator = current()
-        return accumulator.snapshot() if accumulator.started else None
-
-    return snapshot
+def _entry(observer: _Observer) -> _Entry:
+    """The observer and the call that delivers to it. reactivex wraps every subscriber in an
+    `AutoDetachObserver`, whose `on_next` only checks that it was not disposed: disposing
+    it removes it from the stream as well, so its inner `on_next` is called directly."""
+    if type(observer) is AutoDetachObserver:
+        return observer, observer._on_next
+    return observer, observer.on_next
 
 
 class _LaneObserver:
@@ -54,52 +54,127 @@ class _LaneObserver:
 class SharedStream(reactivex.Observable[StreamItem]):
     """One subscription to `source`, shared by any number of subscribers.
 
-    Subscribe as many observers as you like, then call `connect()` to open the one request.
-    A subscriber that joins after the stream started first receives a `SnapshotEvent` with
-    the message so far (every rxstream operator resumes from it), then every later event;
-    one that joins after the end receives the snapshot and the end. A subscriber whose
-    `on_next` raises is removed and gets the exception on its `on_error`; if that raises
-    too, `on_subscriber_error` gets it (by default it is logged on the "rxstream" logger),
-    and the other subscribers go on.
+    Subscribe as many observers as you like (`subscribe`, or the pull consumers `iter()` /
+    `aiter()`), then call `connect()` to open the one request. A subscriber that joins after
+    the stream started first receives a `SnapshotEvent` with the message so far (every
+    rxstream operator resumes from it), then every later event exactly once; one that joins
+    after the end receives the snapshot and the end. Every method may be called from any
+    thread while the stream runs.
+
+    Errors are never silent. A subscriber whose `on_next` raises is removed and gets the
+    exception on its `on_error`; the others go on. An error no subscriber handled (one
+    without `on_error`, or whose `on_error` raised) goes to `on_subscriber_error` if given,
+    else to the code that started the stream: `connect()` over a sync source raises it once
+    the stream has ended, `await aconnect()` raises it in the awaiting task.
     """
 
     def __init__(
         self,
         source: reactivex.Observable[MessageStreamEvent],
         *,
-        on_subscriber_error: Callable[[BaseException], None] = _log_subscriber_error,
+        on_subscriber_error: Callable[[BaseException], None] | None = None,
         accumulator: Callable[[], MessageAccumulator] | None = None,
+        pending: Callable[[], int] | None = None,
     ) -> None:
         """`accumulator`, when given, returns the accumulator that the owner of `source`
-        already feeds (late joiners' snapshots come from it); else the stream keeps its own."""
-        super().__init__(self._subscribe_observer)
+        already feeds (late joiners' snapshots come from it), and `pending()` how many events
+        it was fed that `source` has not delivered yet; else the stream keeps its own."""
+        # No bound method handed to Observable.__init__: that would be a reference cycle,
+        # and a dropped stream would wait for the cyclic garbage collector.
+        super().__init__()
         self._source = source
         self._on_subscriber_error = on_subscriber_error
-        self._observers: tuple[abc.ObserverBase[StreamItem], ...] = ()
+        self._observers: tuple[_Entry, ...] = ()
+        self._joining: list[tuple[int, _Entry]] = []
         self._lock = threading.RLock()
         own = MessageAccumulator()
         self._feed: Callable[[StreamItem], None] | None = None if accumulator else own.feed
         self._current = accumulator or (lambda: own)
-        self._connection: abc.DisposableBase | None = None
-        self._done: tuple[bool, Exception | None] | None = None
+        self._pending = pending
+        self._delivered = 0
+        self._connection: SingleAssignmentDisposable | None = None
+        self._done: tuple[Exception | None] | None = None
+        self._collecting = 0  # connect() / aconnect() calls that will raise unhandled errors
+        self._unhandled: list[BaseException] = []
+        self._end_waiters: list[Callable[[], None]] = []
 
     @property
     def subscriber_count(self) -> int:
         """How many subscribers are attached now."""
-        return len(self._observers)
+        return len(self._observers) + len(self._joining)
+
+    # --- connecting ------------------------------------------------------------------------
 
     def connect(self) -> abc.DisposableBase:
-        """Subscribe to the source (once); disposing the result ends the shared stream."""
+        """Subscribe to the source (once); disposing the result ends the shared stream, from
+        any thread. Over a sync source this runs the stream and returns at its end, raising
+        the error no subscriber handled (see the class docstring)."""
         with self._lock:
             if self._connection is not None:
                 return self._connection
             connection = self._connection = SingleAssignmentDisposable()
-        # Not under the lock: a sync source runs the whole stream inside `subscribe`, and
-        # other threads must be able to subscribe, iterate and dispose meanwhile.
-        connection.disposable = self._source.subscribe(
-            self._on_next, self._on_error, self._on_completed
-        )
+            self._collecting += 1
+
+        def subscribe(_: abc.SchedulerBase, __: Any = None) -> None:
+            # Inside the trampoline: `subscribe` returns before a sync source runs, so the
+            # connection can be disposed from another thread while it does.
+            connection.disposable = self._source.subscribe(
+                self._on_next, self._on_error, self._on_completed
+            )
+
+        try:
+            CurrentThreadScheduler.singleton().schedule(subscribe)
+        finally:
+            with self._lock:
+                self._collecting -= 1
+                ended = self._done is not None
+        if ended:
+            self._raise_unhandled()
         return connection
+
+    async def aconnect(self) -> None:
+        """Connect (if not yet) and wait for the end of the stream, on asyncio or trio;
+        raises the error no subscriber handled (see the class docstring)."""
+        call_soon = call_soon_on_this_loop()
+        ended = event_type()()
+        with self._lock:
+            self._collecting += 1
+            if self._done is None:
+                self._end_waiters.append(lambda: call_soon(ended.set))
+            else:
+                ended.set()
+        try:
+            self.connect()
+            await ended.wait()
+        finally:
+            with self._lock:
+                self._collecting -= 1
+        self._raise_unhandled()
+
+    def _raise_unhandled(self) -> None:
+        with self._lock:
+            errors, self._unhandled = self._unhandled, []
+        distinct = list({id(e): e for e in errors}.values())
+        if len(distinct) == 1:
+            raise distinct[0]
+        if distinct:
+            raise BaseExceptionGroup(
+                f"{len(distinct)} errors that no SharedStream subscriber handled", distinct
+            )
+
+    def _report(self, error: BaseException) -> None:
+        """An error no subscriber handled: to `on_subscriber_error`, else to the code that
+        started the stream, else (nobody is waiting for the stream) to the log."""
+        if self._on_subscriber_error is not None:
+            self._on_subscriber_error(error)
+            return
+        with self._lock:
+            if self._collecting:
+                self._unhandled.append(error)
+                return
+        _log.error("a SharedStream subscriber failed", exc_info=error)
+
+    # --- pull consumers ----------------------------------------------------------------------
 
     def iter(
         self, *, max_lag: int = DEFAULT_MAX_LAG, on_overflow: OverflowPolicy = "catch_up"
@@ -128,75 +203,109 @@ class SharedStream(reactivex.Observable[StreamItem]):
 
     def _attach_lane(self, max_lag: int, on_overflow: OverflowPolicy) -> Lane:
         check_delivery(max_lag, on_overflow)
-        lane = Lane(max_lag, on_overflow, snapshot=_snapshot_of(self._current))
-        observer = cast(abc.ObserverBase[StreamItem], _LaneObserver(lane))
-        lane.on_detach(self._subscribe_observer(observer).dispose)
+        current = self._current
+
+        def snapshot() -> MessageSnapshot | None:  # refers to the accumulator, not to self
+            accumulator = current()
+            return accumulator.snapshot() if accumulator.started else None
+
+        lane = Lane(max_lag, on_overflow, snapshot=snapshot)
+        observer = cast(_Observer, _LaneObserver(lane))
+        lane.on_detach(self._subscribe_core(observer).dispose)
         return lane
 
-    def _subscribe_observer(
-        self, observer: abc.ObserverBase[StreamItem], scheduler: abc.SchedulerBase | None = None
+    # --- subscribers ---------------------------------------------------------------------------
+
+    def _subscribe_core(
+        self, observer: _Observer, scheduler: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
+        entry = _entry(observer)
         with self._lock:
             accumulator = self._current()
-            if accumulator.started:
-                self._deliver(observer, SnapshotEvent(accumulator.snapshot()))
-            if self._done is not None:
-                completed, error = self._done
-                if completed:
-                    observer.on_completed()
-                elif error is not None:
-                    observer.on_error(error)
+            if accumulator.started and not self._deliver(entry, accumulator):
                 return Disposable()
-            self._observers = (*self._observers, observer)
+            if self._done is not None:
+                (error,) = self._done
+                try:
+                    observer.on_completed() if error is None else observer.on_error(error)
+                except Exception as exc:
+                    self._report(exc)
+                return Disposable()
+            ahead = self._pending() if self._pending is not None else 0
+            if ahead > 0:
+                # The snapshot has events not delivered yet: join once they have been.
+                self._joining.append((self._delivered + ahead, entry))
+            else:
+                self._observers = (*self._observers, entry)
         return Disposable(lambda: self._remove(observer))
 
-    def _remove(self, observer: abc.ObserverBase[StreamItem]) -> None:
-        with self._lock:
-            self._observers = tuple(o for o in self._observers if o is not observer)
-
-    def _deliver(self, observer: abc.ObserverBase[StreamItem], item: StreamItem) -> bool:
+    def _deliver(self, entry: _Entry, accumulator: MessageAccumulator) -> bool:
         try:
-            observer.on_next(item)
+            entry[1](SnapshotEvent(accumulator.snapshot()))
         except Exception as exc:
-            self._drop(observer, exc)
+            self._drop(entry[0], exc)
             return False
         return True
 
-    def _drop(self, observer: abc.ObserverBase[StreamItem], exc: Exception) -> None:
+    def _remove(self, observer: _Observer) -> None:
+        with self._lock:
+            self._observers = tuple(e for e in self._observers if e[0] is not observer)
+            self._joining = [j for j in self._joining if j[1][0] is not observer]
+
+    def _drop(self, observer: _Observer, exc: Exception) -> None:
         """Remove `observer`, whose `on_next` raised `exc`, and report it."""
         self._remove(observer)
         if getattr(observer, "is_stopped", False):
             # It had already ended: an operator in its chain (`map`, ...) passed its
             # own error on to an observer without `on_error`, which raised it.
-            self._on_subscriber_error(exc)
+            self._report(exc)
             return
         try:
             observer.on_error(exc)
         except Exception as again:
-            self._on_subscriber_error(again)
+            self._report(again)
+
+    # --- the source's side ---------------------------------------------------------------------
 
     def _on_next(self, event: MessageStreamEvent) -> None:
         with self._lock:
-            if self._feed is not None:
-                self._feed(event)
-            for observer in self._observers:  # the hot loop: no call but on_next
+            feed = self._feed
+            if feed is not None:
+                feed(event)
+            self._delivered += 1
+            for observer, deliver in self._observers:  # the hot loop: one call per subscriber
                 try:
-                    observer.on_next(event)
+                    deliver(event)
                 except Exception as exc:
                     self._drop(observer, exc)
+            if self._joining:
+                self._admit()
+
+    def _admit(self) -> None:
+        """Subscribers that joined while an event was pending start after it (lock held)."""
+        delivered = self._delivered
+        ready = [entry for fed, entry in self._joining if fed <= delivered]
+        self._joining = [(fed, entry) for fed, entry in self._joining if fed > delivered]
+        self._observers = (*self._observers, *ready)
 
     def _finish(self, error: Exception | None) -> None:
         with self._lock:
-            self._done = (error is None, error)
-            observers, self._observers = self._observers, ()
-        for observer in observers:
+            if self._done is not None:
+                return
+            self._done = (error,)
+            entries = (*self._observers, *(entry for _, entry in self._joining))
+            self._observers, self._joining = (), []
+            waiters, self._end_waiters = self._end_waiters, []
+        for observer, _ in entries:
             try:
                 if error is None:
                     observer.on_completed()
                 else:
                     observer.on_error(error)
             except Exception as exc:
-                self._on_subscriber_error(exc)
+                self._report(exc)
+        for wake in waiters:
+            wake()
 
     def _on_error(self, error: Exception) -> None:
         self._finish(error)

@@ -59,12 +59,14 @@ class StreamLifecycle:
     partial message and request id attached.
     """
 
-    __slots__ = ("accumulator", "content_started", "request_id")
+    __slots__ = ("accepted", "accumulator", "content_started", "request_id")
 
     def __init__(self, request_id: str | None = None) -> None:
         self.accumulator = MessageAccumulator()
         self.request_id = request_id
         self.content_started = False
+        self.accepted = 0
+        """How many events the accumulator has taken."""
 
     def accept(self, event: MessageStreamEvent) -> None:
         """Apply one event; raise the error it stands for, if it is an `error` event."""
@@ -78,6 +80,7 @@ class StreamLifecycle:
             self.accumulator.feed(event)
         except APIError as exc:
             raise self.failure(exc) from None
+        self.accepted += 1
 
     def finish(self) -> None:
         """The body ended: raise `IncompleteStreamError` unless `message_stop` was seen."""

@@ -21,6 +21,7 @@ __all__ = [
     "SharedIterator",
     "call_soon_on_this_loop",
     "defer_on_this_loop",
+    "event_type",
 ]
 
 
@@ -110,7 +111,7 @@ class SharedAsyncIterator(_LaneConsumer, AsyncIterator[StreamItem]):
         call_soon, new_event = self._call_soon, self._event_type
         if call_soon is None or new_event is None:  # first wait: find the running loop
             call_soon = self._call_soon = call_soon_on_this_loop()
-            new_event = self._event_type = _event_type()
+            new_event = self._event_type = event_type()
         event = self._wait = new_event()
         setter = event.set
         return lambda: call_soon(setter)
@@ -131,7 +132,7 @@ class SharedAsyncIterator(_LaneConsumer, AsyncIterator[StreamItem]):
         self._lane.close()
 
 
-def _event_type() -> Callable[[], Any]:
+def event_type() -> Callable[[], Any]:
     """The event class of the running loop: asyncio's or trio's."""
     try:
         asyncio.get_running_loop()
