@@ -164,8 +164,11 @@ def fast_finish(slow: str) -> float:
 
 @pytest.mark.parametrize(
     ("slow", "key", "rounds"),
-    [("none", "fast_alone", 3), ("decoupled", "fast_beside_decoupled", 3)]
-    + [("coupled", "fast_beside_coupled", 1)],
+    [
+        ("none", "fast_alone", 3),
+        ("decoupled", "fast_beside_decoupled", 3),
+        ("coupled", "fast_beside_coupled", 1),
+    ],
     ids=["alone", "beside_decoupled", "beside_coupled"],
 )
 def test_fast_subscriber_beside_a_slow_one(
