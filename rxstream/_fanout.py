@@ -156,7 +156,9 @@ class SharedStream(reactivex.Observable[StreamItem]):
             errors, self._unhandled = self._unhandled, []
         distinct = list({id(e): e for e in errors}.values())
         if len(distinct) == 1:
-            raise distinct[0]
+            # Raised here, for the caller: the frames of its trip through the subscribers'
+            # operators would bury it (its cause, if any, still shows where it began).
+            raise distinct[0].with_traceback(None)
         if distinct:
             raise BaseExceptionGroup(
                 f"{len(distinct)} errors that no SharedStream subscriber handled", distinct

@@ -10,10 +10,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-import reactivex
 
 import rxstream
 from rxstream.emulator import Emulator
@@ -44,30 +42,8 @@ def test_readme_example_runs(
     assert out.getvalue().strip()
 
 
-def _connect_raises_unhandled_errors() -> bool:
-    """Whether `SharedStream.connect()` raises an error no subscriber handled (issue 15 item 1,
-    delivered separately): until it does, a script cannot see its stream fail."""
-    failing: reactivex.Observable[Any] = reactivex.throw(rxstream.APIConnectionError("down"))
-    shared = rxstream.SharedStream(failing, on_subscriber_error=lambda _: None)
-    shared.subscribe(lambda _: None)
-    try:
-        shared.connect()
-    except rxstream.APIConnectionError:
-        return True
-    return False
-
-
-_WAITS_FOR_CONNECT = pytest.mark.xfail(
-    not _connect_raises_unhandled_errors(),
-    reason="SharedStream.connect() does not raise unhandled errors yet (issue 15 item 1)",
-    strict=True,
-)
 # The examples that talk to the server in the environment (not to an emulator they start).
-TO_THE_ENVIRONMENT = [
-    pytest.param(code, marks=[_WAITS_FOR_CONNECT] if "SharedStream" in code else [])
-    for code in RUNNABLE
-    if "from rxstream.emulator import" not in code
-]
+TO_THE_ENVIRONMENT = [code for code in RUNNABLE if "from rxstream.emulator import" not in code]
 
 
 @pytest.mark.parametrize("code", TO_THE_ENVIRONMENT, ids=lambda c: c.splitlines()[0][:40])
