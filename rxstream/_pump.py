@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -51,6 +52,8 @@ class Opened:
     close: Callable[[], None] = _noop
     request_id: str | None = None
     response: object | None = None
+    interrupt: Callable[[], None] = _noop
+    """Wake a read blocked in another thread now (shut the socket down)."""
 
 
 @dataclass
@@ -162,7 +165,7 @@ class EventPump(_PumpBase):
     partial message. With `retries`, a stream that fails before any content is opened again.
     """
 
-    __slots__ = ("_close", "_open", "_opened", "sleep")
+    __slots__ = ("_close", "_interrupt", "_open", "_opened", "_reader", "sleep")
 
     def __init__(
         self,
@@ -176,7 +179,9 @@ class EventPump(_PumpBase):
         super().__init__(retries=retries, idle_timeout=idle_timeout, max_event_size=max_event_size)
         self._open = open_source
         self._close: Callable[[], None] = _noop
+        self._interrupt: Callable[[], None] = _noop
         self._opened: Opened | None = None
+        self._reader: int | None = None  # the thread iterating, while it does
         self.sleep = sleep
 
     def open(self) -> Opened:
@@ -190,15 +195,27 @@ class EventPump(_PumpBase):
             except Exception as exc:
                 raise self.lifecycle.failure(exc) from exc
             self._close = self._opened.close
+            self._interrupt = self._opened.interrupt
             self.response = self._opened.response
         return self._opened
 
     def close(self) -> None:
-        """Close the source now (safe to call more than once)."""
+        """Close the source now (safe to call more than once, and from any thread: a read
+        blocked in the thread iterating is woken at once, its socket shut down)."""
+        reader = self._reader
+        if reader is not None and reader != threading.get_ident():
+            self._interrupt()
         close, self._close = self._close, _noop
         close()
 
     def __iter__(self) -> Generator[MessageStreamEvent, None, None]:
+        self._reader = threading.get_ident()
+        try:
+            yield from self._attempts()
+        finally:
+            self._reader = None
+
+    def _attempts(self) -> Generator[MessageStreamEvent, None, None]:
         number = 0
         while True:
             attempt: _Attempt | None = None

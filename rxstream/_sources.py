@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import reactivex
 from reactivex import abc
 from reactivex.disposable import CompositeDisposable, Disposable
+from reactivex.observer.autodetachobserver import AutoDetachObserver
 from reactivex.scheduler import CurrentThreadScheduler
 
 from ._http import Response, async_body, body
@@ -45,13 +47,14 @@ def _sync_observable(
     ) -> abc.DisposableBase:
         pump = make_pump()
         disposed = False
+        outermost = _outermost_subscriber(observer)
 
         def run(_: abc.SchedulerBase, __: Any = None) -> None:
             events = iter(pump)
             escaped: Exception | None = None
             try:
                 for event in events:
-                    if disposed:
+                    if disposed or outermost.is_stopped:
                         return
                     try:
                         observer.on_next(event)
@@ -84,6 +87,29 @@ def _sync_observable(
     return reactivex.Observable(subscribe)
 
 
+def _outermost_subscriber(observer: abc.ObserverBase[Any]) -> Any:
+    """The last of the reactivex `AutoDetachObserver`s that `observer` forwards to.
+
+    Disposing a subscription made through `subscribe_on` cannot reach this source while it
+    reads (its disposable is handed over only when `subscribe` returns, after the stream);
+    but it stops the subscriber's own observer, which the reading loop watches.
+    """
+    current: Any = observer
+    for _ in range(16):
+        forward = getattr(getattr(current, "_on_next", None), "__self__", None)
+        if type(forward) is not AutoDetachObserver:
+            break
+        current = forward
+    return current if type(current) is AutoDetachObserver else _NEVER_STOPPED
+
+
+class _NeverStopped:
+    is_stopped = False
+
+
+_NEVER_STOPPED = _NeverStopped()
+
+
 def _opened_from_iterable(chunks: Iterable[bytes]) -> Opened:
     iterator = iter(chunks)
     close = getattr(iterator, "close", None)
@@ -109,9 +135,26 @@ def from_sse(
 
 
 def opened_response(response: Response) -> Opened:
-    """A streaming response as a pump's source: closing it closes the response."""
+    """A streaming response as a pump's source: closing it closes the response; a read
+    blocked on it in another thread is interrupted by shutting its socket down."""
     chunks, close = body(response)
-    return Opened(chunks, close, response.headers.get("request-id"), response)
+    return Opened(
+        chunks,
+        close,
+        response.headers.get("request-id"),
+        response,
+        interrupt=lambda: shut_down_socket(response),
+    )
+
+
+def shut_down_socket(response: Response) -> None:
+    """Shut the response's socket down: a `recv` blocked on it in any thread returns at
+    once, and the server sees the connection closed (its FIN), silent or not."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def from_response(
