@@ -3,6 +3,7 @@ final message. The twins only differ in how they pull the next event from their 
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import reactivex
@@ -46,6 +47,9 @@ class StreamCore:
     __slots__ = ("_error", "_events", "_progress", "_pump", "_subject", "done", "log")
 
     def __init__(self, pump: _PumpBase) -> None:
+        # Late subscribers of `events`, on any thread, take their snapshot of the pump's
+        # accumulator under the lock it is fed under: never half an event.
+        pump.feed_lock = pump.lifecycle.lock = threading.RLock()
         self._pump = pump
         self.log: list[LogEntry] = []
         self._progress = _Progress()
@@ -98,6 +102,7 @@ class StreamCore:
                 self._subject,
                 accumulator=lambda: pump.lifecycle.accumulator,
                 pending=lambda: pump.lifecycle.accepted - progress.recorded,
+                lock=pump.feed_lock,
             )
             self._events.connect()
             if self.done:

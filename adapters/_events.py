@@ -200,14 +200,14 @@ def log_events(
         kind = event.delta.type
         if type(state) is TextState:
             if kind == "text_delta":
-                log.append(len(state.text.parts))
+                log.append(state.text.count())
             elif kind == "citations_delta":
                 log.append(len(state.citations))
         elif type(state) is ToolState:
             if kind == "input_json_delta":
                 log.append(state.mark())
         elif type(state) is ThinkingState and kind in ("thinking_delta", "signature_delta"):
-            log.append(len(state.thinking.parts))
+            log.append(state.thinking.count())
     elif event.type == "content_block_stop":
         block = accumulator.block(event.index)
         log.append(ParsedContentBlockStopEvent(event.index, block.block_at(block.mark())))

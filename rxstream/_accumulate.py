@@ -188,7 +188,7 @@ class MessageAccumulator:
             if delta.type == "text_delta" and 0 <= event.index < len(self._blocks):
                 state = self._blocks[event.index]
                 if type(state) is TextState:
-                    state.text.parts.append(delta.text)
+                    state.text.add(delta.text)
                     self._snapshot = None
                     return
             self._apply_delta(event, delta)
@@ -245,13 +245,13 @@ class MessageAccumulator:
         # `type() is`, not isinstance: each failed isinstance against a msgspec Struct class
         # costs ~200 ns.
         if type(delta) is TextDelta and type(state) is TextState:
-            state.text.parts.append(delta.text)
+            state.text.add(delta.text)
         elif type(delta) is InputJSONDelta and type(state) is ToolState:
             if state.final is not None:
                 raise _bad(event, f"an input_json_delta for block {event.index}, which had stopped")
             state.feed(delta.partial_json)
         elif type(delta) is ThinkingDelta and type(state) is ThinkingState:
-            state.thinking.parts.append(delta.thinking)
+            state.thinking.add(delta.thinking)
         elif type(delta) is SignatureDelta and type(state) is ThinkingState:
             state.signature = delta.signature
         elif type(delta) is CitationsDelta and type(state) is TextState:

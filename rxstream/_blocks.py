@@ -4,6 +4,9 @@ be read back in O(its size) — what snapshots and the SDK-style events are view
 from __future__ import annotations
 
 import json
+from array import array
+from bisect import bisect_right
+from itertools import accumulate, islice
 from typing import Any, Final, Protocol
 
 import msgspec
@@ -49,24 +52,92 @@ class BlockState(Protocol):
         ...
 
 
-class Parts:
-    """Append-only text with a cached join, so repeated reads cost only the new parts."""
+_RUN: Final = 64
+"""How many deltas are kept as they came before being joined into one string."""
 
-    __slots__ = ("_joined", "_joined_count", "parts")
+
+class Parts:
+    """Append-only text that stays compact however small its pieces.
+
+    The last pieces are kept as they came (`parts`); every `_RUN` of them is joined into one
+    string, and only each piece's end offset is kept (4 bytes in an array, not a ~50-byte
+    string object), so any earlier point can still be read back. Reads are cached: reading
+    further on costs only the new text. A mark is a count of pieces (`count()`).
+
+    One thread appends; any thread may read at the same time: a reader takes one consistent
+    view (`_view`), which a compaction replaces in one assignment, never mutates.
+    """
+
+    __slots__ = ("_chunk_ends", "_chunks", "_ends", "_joined", "_view", "parts")
 
     def __init__(self, first: str) -> None:
         self.parts: list[str] = [first] if first else []
-        self._joined = first
-        self._joined_count = len(self.parts)
+        self._chunks: list[str] = []  # joined runs of pieces, in order (append-only)
+        self._chunk_ends: list[int] = []  # the offset where each chunk ends
+        self._ends = array("I")  # the offset where each joined piece ends
+        # (pieces joined, characters joined, chunks, the list of the pieces after them)
+        self._view: tuple[int, int, int, list[str]] = (0, 0, 0, self.parts)
+        self._joined = (len(self.parts), first)  # a cached read: (count, its text)
+
+    def add(self, piece: str) -> None:
+        """Append a piece."""
+        parts = self.parts
+        parts.append(piece)
+        if len(parts) >= _RUN:
+            self._compact()
+
+    def _compact(self) -> None:
+        joined, start, chunks, parts = self._view
+        self._ends.extend(islice(accumulate(map(len, parts), initial=start), 1, None))
+        chunk = "".join(parts)
+        self._chunks.append(chunk)
+        self._chunk_ends.append(start + len(chunk))
+        self.parts = []
+        self._view = (joined + len(parts), start + len(chunk), chunks + 1, self.parts)
+
+    def count(self) -> int:
+        """How many pieces so far: the mark of the text now."""
+        joined, _, _, parts = self._view
+        return joined + len(parts)
 
     def text_at(self, count: int) -> str:
-        if count == self._joined_count:
-            return self._joined
-        if count > self._joined_count:
-            text = self._joined + "".join(self.parts[self._joined_count : count])
-            self._joined, self._joined_count = text, count
+        """The text of the first `count` pieces."""
+        cached_count, cached = self._joined
+        if count == cached_count:
+            return cached
+        view = self._view
+        if count > cached_count:
+            text = cached + self._between(view, len(cached), self._offset(view, count))
+            self._joined = (count, text)
             return text
-        return "".join(self.parts[:count])
+        return cached[: self._offset(view, count)]
+
+    def _offset(self, view: tuple[int, int, int, list[str]], count: int) -> int:
+        """Where the text of the first `count` pieces ends."""
+        joined, chars, _, parts = view
+        if count <= joined:
+            return self._ends[count - 1] if count else 0
+        return chars + sum(map(len, parts[: count - joined]))
+
+    def _between(self, view: tuple[int, int, int, list[str]], start: int, end: int) -> str:
+        """The text from offset `start` to offset `end`."""
+        _, compacted, chunks, parts = view
+        pieces: list[str] = []
+        if start < compacted:
+            chunk_ends = self._chunk_ends
+            k = bisect_right(chunk_ends, start, 0, chunks)
+            chunk_start = chunk_ends[k - 1] if k else 0
+            while k < chunks and chunk_start < end:
+                pieces.append(self._chunks[k][max(start - chunk_start, 0) : end - chunk_start])
+                chunk_start = chunk_ends[k]
+                k += 1
+        if end > compacted:
+            pieces.append("".join(parts)[max(start - compacted, 0) : end - compacted])
+        return "".join(pieces)
+
+    def fork(self, count: int) -> Parts:
+        """New parts that start with the text of the first `count` pieces."""
+        return Parts(self.text_at(count))
 
 
 class TextState:
@@ -79,11 +150,11 @@ class TextState:
         self._cache: tuple[tuple[int, int], TextBlock] | None = None
 
     def mark(self) -> tuple[int, int]:
-        return (len(self.text.parts), len(self.citations))
+        return (self.text.count(), len(self.citations))
 
     def fork(self, mark: tuple[int, int]) -> TextState:
         state = TextState(self.start)
-        state.text.parts[:] = self.text.parts[: mark[0]]
+        state.text = self.text.fork(mark[0])
         state.citations[:] = self.citations[: mark[1]]
         return state
 
@@ -107,11 +178,11 @@ class ThinkingState:
         self.signature = start.signature
 
     def mark(self) -> tuple[int, str]:
-        return (len(self.thinking.parts), self.signature)
+        return (self.thinking.count(), self.signature)
 
     def fork(self, mark: tuple[int, str]) -> ThinkingState:
         state = ThinkingState(ThinkingBlock(thinking="", signature=mark[1]))
-        state.thinking.parts[:] = self.thinking.parts[: mark[0]]
+        state.thinking = self.thinking.fork(mark[0])
         return state
 
     def block_at(self, mark: tuple[int, str]) -> ThinkingBlock:

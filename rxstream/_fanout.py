@@ -9,7 +9,7 @@ from typing import Any, TypeAlias, cast
 
 import reactivex
 from reactivex import abc
-from reactivex.disposable import Disposable, SingleAssignmentDisposable
+from reactivex.disposable import Disposable
 from reactivex.observer.autodetachobserver import AutoDetachObserver
 from reactivex.scheduler import CurrentThreadScheduler
 
@@ -33,6 +33,38 @@ def _entry(observer: _Observer) -> _Entry:
     if type(observer) is AutoDetachObserver:
         return observer, observer._on_next
     return observer, observer.on_next
+
+
+class _Connection(abc.DisposableBase):
+    """What `connect()` returns: disposing it ends the shared stream, from any thread (also
+    before the source's subscription is known: it is then disposed as soon as it is)."""
+
+    __slots__ = ("_disposed", "_inner", "_lock")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inner: abc.DisposableBase | None = None
+        self._disposed = False
+
+    def set(self, inner: abc.DisposableBase) -> None:
+        with self._lock:
+            if not self._disposed:
+                self._inner = inner
+                return
+        inner.dispose()
+
+    def release(self) -> None:
+        """The stream has ended: forget the subscription (it refers back to the stream)."""
+        with self._lock:
+            self._inner = None
+
+    def dispose(self) -> None:
+        """End the shared stream now (its subscribers get nothing more)."""
+        with self._lock:
+            self._disposed = True
+            inner, self._inner = self._inner, None
+        if inner is not None:
+            inner.dispose()
 
 
 class _LaneObserver:
@@ -75,10 +107,12 @@ class SharedStream(reactivex.Observable[StreamItem]):
         on_subscriber_error: Callable[[BaseException], None] | None = None,
         accumulator: Callable[[], MessageAccumulator] | None = None,
         pending: Callable[[], int] | None = None,
+        lock: threading.RLock | None = None,
     ) -> None:
         """`accumulator`, when given, returns the accumulator that the owner of `source`
-        already feeds (late joiners' snapshots come from it), and `pending()` how many events
-        it was fed that `source` has not delivered yet; else the stream keeps its own."""
+        already feeds (late joiners' snapshots come from it), `pending()` how many events it
+        was fed that `source` has not delivered yet, and `lock` the lock it is fed under;
+        else the stream keeps its own."""
         # No bound method handed to Observable.__init__: that would be a reference cycle,
         # and a dropped stream would wait for the cyclic garbage collector.
         super().__init__()
@@ -86,13 +120,13 @@ class SharedStream(reactivex.Observable[StreamItem]):
         self._on_subscriber_error = on_subscriber_error
         self._observers: tuple[_Entry, ...] = ()
         self._joining: list[tuple[int, _Entry]] = []
-        self._lock = threading.RLock()
+        self._lock = lock or threading.RLock()
         own = MessageAccumulator()
         self._feed: Callable[[StreamItem], None] | None = None if accumulator else own.feed
         self._current = accumulator or (lambda: own)
         self._pending = pending
         self._delivered = 0
-        self._connection: SingleAssignmentDisposable | None = None
+        self._connection: _Connection | None = None
         self._done: tuple[Exception | None] | None = None
         self._collecting = 0  # connect() / aconnect() calls that will raise unhandled errors
         self._unhandled: list[BaseException] = []
@@ -112,15 +146,17 @@ class SharedStream(reactivex.Observable[StreamItem]):
         with self._lock:
             if self._connection is not None:
                 return self._connection
-            connection = self._connection = SingleAssignmentDisposable()
+            connection = self._connection = _Connection()
             self._collecting += 1
 
         def subscribe(_: abc.SchedulerBase, __: Any = None) -> None:
             # Inside the trampoline: `subscribe` returns before a sync source runs, so the
             # connection can be disposed from another thread while it does.
-            connection.disposable = self._source.subscribe(
-                self._on_next, self._on_error, self._on_completed
+            connection.set(
+                self._source.subscribe(self._on_next, self._on_error, self._on_completed)
             )
+            if self._done is not None:  # it ended inside `subscribe`
+                connection.release()
 
         try:
             CurrentThreadScheduler.singleton().schedule(subscribe)
@@ -295,6 +331,8 @@ class SharedStream(reactivex.Observable[StreamItem]):
             if self._done is not None:
                 return
             self._done = (error,)
+            if self._connection is not None:
+                self._connection.release()
             entries = (*self._observers, *(entry for _, entry in self._joining))
             self._observers, self._joining = (), []
             waiters, self._end_waiters = self._end_waiters, []

@@ -53,14 +53,20 @@ class DeliveryStats:
     `SnapshotEvent`s replaced a backlog; `blocked`: how many times the producer waited.
     """
 
-    __slots__ = ("blocked", "catch_ups", "dropped", "lag", "max_lag_seen")
+    __slots__ = ("_queue", "blocked", "catch_ups", "dropped", "max_lag_seen")
 
     def __init__(self) -> None:
-        self.lag = 0
+        self._queue: deque[StreamItem] | None = None
         self.max_lag_seen = 0
         self.dropped = 0
         self.catch_ups = 0
         self.blocked = 0
+
+    @property
+    def lag(self) -> int:
+        """Items waiting now (for the consumers of one `decouple()`, the last one's)."""
+        queue = self._queue
+        return len(queue) if queue is not None else 0
 
     def __repr__(self) -> str:
         return (
@@ -107,6 +113,7 @@ class Lane:
         "_lock",
         "_max_lag",
         "_on_detach",
+        "_peak",
         "_policy",
         "_room",
         "_snapshot",
@@ -134,7 +141,9 @@ class Lane:
         self._wake: Callable[[], None] | None = None
         self._consumer_thread: int | None = None
         self._on_detach: Callable[[], None] | None = None
+        self._peak = 0
         self.stats = stats or DeliveryStats()
+        self.stats._queue = self._items
 
     def on_detach(self, detach: Callable[[], None]) -> None:
         """`detach` unsubscribes the lane from its producer: called once the lane has no use
@@ -154,14 +163,15 @@ class Lane:
             if self._closed:
                 return
             items = self._items
-            if len(items) < self._max_lag:
+            n = len(items)
+            if n < self._max_lag:
                 items.append(item)
+                if n >= self._peak:
+                    self._peak = n + 1
+                    if n >= self.stats.max_lag_seen:
+                        self.stats.max_lag_seen = n + 1
             elif not self._overflow(item):
                 detach, self._on_detach = self._on_detach, None
-            stats = self.stats
-            n = stats.lag = len(items)
-            if n > stats.max_lag_seen:
-                stats.max_lag_seen = n
             wake = self._wake
             if wake is None and detach is None:
                 return
@@ -220,6 +230,7 @@ class Lane:
             if self._closed or self._end is not None:
                 return
             self._end = End(error)
+            self._on_detach = None  # the producer has ended: nothing to detach from
             wake, self._wake = self._wake, None
         if wake is not None:
             wake()
@@ -229,12 +240,19 @@ class Lane:
     def poll(self, arm: Callable[[], Callable[[], None]] | None = None) -> StreamItem | End | Empty:
         """The next item, the `End`, or `EMPTY`; on `EMPTY`, `arm()` was called (lock held)
         and the callback it returned will be called once when something arrives."""
+        items = self._items
+        if items and self._policy != "block":
+            # The common case takes no lock: a deque's popleft is atomic. Racing a catch-up
+            # it may take an event the snapshot also holds, which every consumer of a
+            # snapshot (an accumulator, `text_deltas()`) absorbs: they resume from it.
+            try:
+                return items.popleft()
+            except IndexError:
+                pass
         with self._lock:
             self._consumer_thread = threading.get_ident()
-            items = self._items
             if items:
                 item = items.popleft()
-                self.stats.lag = len(items)
                 if self._policy == "block":
                     self._room.notify()
                 return item
@@ -260,7 +278,6 @@ class Lane:
         with self._lock:
             self._closed = True
             self._items.clear()
-            self.stats.lag = 0
             self._wake = None
             self._room.notify_all()
             detach, self._on_detach = self._on_detach, None

@@ -7,6 +7,7 @@ way everywhere: an `APIError` of the right class carrying the message accumulate
 
 from __future__ import annotations
 
+import threading
 from typing import Final
 
 from ._accumulate import MessageAccumulator
@@ -59,9 +60,13 @@ class StreamLifecycle:
     partial message and request id attached.
     """
 
-    __slots__ = ("accepted", "accumulator", "content_started", "request_id")
+    __slots__ = ("accepted", "accumulator", "content_started", "lock", "request_id")
 
-    def __init__(self, request_id: str | None = None) -> None:
+    def __init__(
+        self, request_id: str | None = None, *, lock: threading.RLock | None = None
+    ) -> None:
+        self.lock = lock
+        """Held while the accumulator takes an event (others read it from other threads)."""
         self.accumulator = MessageAccumulator()
         self.request_id = request_id
         self.content_started = False
@@ -76,11 +81,17 @@ class StreamLifecycle:
             raise self.failure(error_from_event(event, self.request_id))
         if event.type in _CONTENT_EVENTS:
             self.content_started = True
+        lock = self.lock
         try:
-            self.accumulator.feed(event)
+            if lock is None:
+                self.accumulator.feed(event)
+                self.accepted += 1
+            else:
+                with lock:
+                    self.accumulator.feed(event)
+                    self.accepted += 1
         except APIError as exc:
             raise self.failure(exc) from None
-        self.accepted += 1
 
     def finish(self) -> None:
         """The body ended: raise `IncompleteStreamError` unless `message_stop` was seen."""

@@ -81,13 +81,11 @@ class SharedAsyncIterator(_LaneConsumer, AsyncIterator[StreamItem]):
     """One async pull consumer of a `SharedStream` (see `SharedStream.aiter`), for asyncio
     and trio. The stream may be read on this event loop or on any other thread."""
 
-    __slots__ = ("_call_soon", "_event_type", "_wait")
+    __slots__ = ("_waiter",)
 
     def __init__(self, lane: Lane) -> None:
         self._lane = lane
-        self._wait: Any = None
-        self._event_type: Callable[[], Any] | None = None
-        self._call_soon: Callable[[Callable[[], object]], None] | None = None
+        self._waiter: _Waiter | None = None
 
     def __aiter__(self) -> SharedAsyncIterator:
         return self
@@ -97,7 +95,8 @@ class SharedAsyncIterator(_LaneConsumer, AsyncIterator[StreamItem]):
         while True:
             item = lane.poll(self._arm)
             if isinstance(item, Empty):
-                await self._wait.wait()
+                assert self._waiter is not None  # armed by poll
+                await self._waiter.wait()
                 continue
             if type(item) is End:
                 if item.error is not None:
@@ -106,15 +105,12 @@ class SharedAsyncIterator(_LaneConsumer, AsyncIterator[StreamItem]):
             return item  # type: ignore[return-value]  # End and Empty are the other kinds
 
     def _arm(self) -> Callable[[], None]:
-        """A fresh event to wait on, and its thread-safe `set` (called with the lane locked:
+        """Something to wait on, and its thread-safe wake-up (called with the lane locked:
         nothing here may block)."""
-        call_soon, new_event = self._call_soon, self._event_type
-        if call_soon is None or new_event is None:  # first wait: find the running loop
-            call_soon = self._call_soon = call_soon_on_this_loop()
-            new_event = self._event_type = event_type()
-        event = self._wait = new_event()
-        setter = event.set
-        return lambda: call_soon(setter)
+        waiter = self._waiter
+        if waiter is None:  # the first wait: find the running loop
+            waiter = self._waiter = _Waiter.for_this_loop()
+        return waiter.arm()
 
     async def aclose(self) -> None:
         """Detach from the stream now (the stream and the other consumers go on)."""
@@ -130,6 +126,52 @@ class SharedAsyncIterator(_LaneConsumer, AsyncIterator[StreamItem]):
         tb: TracebackType | None,
     ) -> None:
         self._lane.close()
+
+
+class _Waiter:
+    """What an async consumer waits on: one future (asyncio) or event (trio) per wait."""
+
+    __slots__ = ("_call_soon", "_loop", "_pending")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop | None,
+        call_soon: Callable[[Callable[[], object]], None],
+    ) -> None:
+        self._loop = loop
+        self._call_soon = call_soon
+        self._pending: Any = None
+
+    @classmethod
+    def for_this_loop(cls) -> _Waiter:
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        return cls(loop, call_soon_on_this_loop())
+
+    def arm(self) -> Callable[[], None]:
+        """A fresh wait, and the function (for any thread) that ends it."""
+        call_soon = self._call_soon
+        if self._loop is not None:
+            future = self._pending = self._loop.create_future()
+            return lambda: call_soon(lambda: _resolve(future))
+        import trio
+
+        event = self._pending = trio.Event()
+        return lambda: call_soon(event.set)
+
+    async def wait(self) -> None:
+        """Until the wake-up of the last `arm()`."""
+        if self._loop is not None:
+            await self._pending
+        else:
+            await self._pending.wait()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # the waiting task may have been cancelled
+        future.set_result(None)
 
 
 def event_type() -> Callable[[], Any]:

@@ -135,7 +135,7 @@ class _Attempt:
 
 
 class _PumpBase:
-    __slots__ = ("idle_timeout", "lifecycle", "max_event_size", "response", "retries")
+    __slots__ = ("feed_lock", "idle_timeout", "lifecycle", "max_event_size", "response", "retries")
 
     def __init__(self, *, retries: int, idle_timeout: float | None, max_event_size: int) -> None:
         self.retries = retries
@@ -143,9 +143,11 @@ class _PumpBase:
         self.max_event_size = max_event_size
         self.lifecycle = StreamLifecycle()
         self.response: object | None = None
+        self.feed_lock: threading.RLock | None = None
+        """Held while the accumulator takes an event, when others read it from other threads."""
 
     def _new_attempt(self, request_id: str | None, response: object | None) -> _Attempt:
-        self.lifecycle = StreamLifecycle(request_id)
+        self.lifecycle = StreamLifecycle(request_id, lock=self.feed_lock)
         self.response = response
         return _Attempt(self.lifecycle, self.retries > 0, self.max_event_size)
 

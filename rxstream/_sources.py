@@ -69,7 +69,7 @@ def _sync_observable(
                 if exc is escaped:
                     raise
                 if not disposed:
-                    observer.on_error(exc)
+                    observer.on_error(_without_this_frame(exc))
             else:
                 if not disposed:
                     observer.on_completed()
@@ -85,6 +85,16 @@ def _sync_observable(
         return CompositeDisposable(trampoline.schedule(run), Disposable(dispose))
 
     return reactivex.Observable(subscribe)
+
+
+def _without_this_frame(exc: Exception) -> Exception:
+    """`exc`, its traceback starting below the reading loop that caught it: that frame
+    refers to the subscriber, which may keep the error (a `SharedStream` does, for late
+    subscribers), and the two would make a reference cycle."""
+    traceback = exc.__traceback__
+    if traceback is not None and traceback.tb_next is not None:
+        exc.__traceback__ = traceback.tb_next
+    return exc
 
 
 def _outermost_subscriber(observer: abc.ObserverBase[Any]) -> Any:
@@ -239,7 +249,7 @@ def _async_observable(
                     observer.on_next(event)
             except Exception as exc:
                 if not disposed:
-                    observer.on_error(exc)
+                    observer.on_error(_without_this_frame(exc))
             else:
                 if not disposed:
                     observer.on_completed()

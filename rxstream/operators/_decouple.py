@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Final
 
+import anyio
 import reactivex
 from reactivex import abc
 from reactivex.disposable import Disposable
@@ -24,7 +25,8 @@ from .._lanes import (
     OverflowPolicy,
     check_delivery,
 )
-from .._pull import defer_on_this_loop
+from .._pull import SharedAsyncIterator, defer_on_this_loop
+from .._sources import _spawn
 
 __all__ = ["Decouple", "decouple"]
 
@@ -67,10 +69,16 @@ class Decouple:
         def subscribe(
             observer: abc.ObserverBase[StreamItem], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            schedule = self._schedule_on(scheduler)
             snapshot, push = _catch_up_source(source)
             lane = Lane(self._max_lag, self._policy, snapshot=snapshot, stats=self.stats)
-            drain = _Drain(lane, observer, schedule)
+            drain: _Drain | None = None
+            stop_task: Callable[[], None] = _nothing
+            if self._scheduler is None and defer_on_this_loop() is not None:
+                # Its own task on the loop it subscribed from (asyncio or trio).
+                consumer = SharedAsyncIterator(lane)
+                stop_task = _spawn(lambda: _drain_task(consumer, observer))
+            else:
+                drain = _Drain(lane, observer, self._schedule_on())
             upstream = source.subscribe(
                 lambda item: push(lane, item),
                 lane.finish,
@@ -78,21 +86,19 @@ class Decouple:
                 scheduler=scheduler,
             )
             lane.on_detach(upstream.dispose)
-            drain.wake()
-            return Disposable(lane.close)
+            if drain is not None:
+                drain.wake()
+
+            def dispose() -> None:
+                lane.close()
+                stop_task()
+
+            return Disposable(dispose)
 
         return reactivex.Observable(subscribe)
 
-    def _schedule_on(
-        self, subscribe_scheduler: abc.SchedulerBase | None
-    ) -> Callable[[Callable[[], None]], None]:
-        scheduler = self._scheduler
-        if scheduler is None:
-            defer = defer_on_this_loop()
-            if defer is not None:
-                return defer
-            scheduler = _thread_pool()
-        chosen = scheduler
+    def _schedule_on(self) -> Callable[[Callable[[], None]], None]:
+        chosen = self._scheduler or _thread_pool()
 
         def schedule(job: Callable[[], None]) -> None:
             def action(_: abc.SchedulerBase, __: object = None) -> None:
@@ -203,6 +209,39 @@ class _Drain:
             if time.monotonic() > deadline:
                 self.wake()
                 return
+
+
+def _nothing() -> None:
+    return None
+
+
+async def _drain_task(
+    consumer: SharedAsyncIterator, observer: abc.ObserverBase[StreamItem]
+) -> None:
+    """Hand the lane's items to the subscriber as a task of its event loop. After a slice of
+    `_SLICE` s it yields; after a longer one (a slow subscriber) it leaves the loop to the
+    others for as long as it took, so that it never holds the loop more than half the time."""
+    clock = time.monotonic
+    started = clock()
+    while True:
+        try:
+            item = await consumer.__anext__()
+        except StopAsyncIteration:
+            _end(observer, None)
+            return
+        except Exception as error:
+            _end(observer, error)
+            return
+        try:
+            observer.on_next(item)
+        except Exception as exc:
+            await consumer.aclose()
+            _report(observer, exc)
+            return
+        spent = clock() - started
+        if spent > _SLICE:
+            await anyio.sleep(spent if spent > 2 * _SLICE else 0)
+            started = clock()
 
 
 def _end(observer: abc.ObserverBase[StreamItem], error: Exception | None) -> None:
