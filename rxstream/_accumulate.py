@@ -129,12 +129,15 @@ class SnapshotEvent:
     events before it; one that had started replaces its state by the snapshot's.
     """
 
-    __slots__ = ("snapshot",)
+    __slots__ = ("skipped", "snapshot")
 
     type: ClassVar[Literal["snapshot"]] = "snapshot"
 
-    def __init__(self, snapshot: MessageSnapshot) -> None:
+    def __init__(self, snapshot: MessageSnapshot, skipped: int = 0) -> None:
         self.snapshot = snapshot
+        self.skipped = skipped
+        """How many events this snapshot stands for that the consumer never received
+        (a catch-up); 0 for a late joiner's."""
 
     def __repr__(self) -> str:
         return f"SnapshotEvent({self.snapshot!r})"

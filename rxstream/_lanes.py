@@ -188,10 +188,13 @@ class Lane:
         if policy == "catch_up":
             snapshot = self._snapshot()
             if snapshot is not None:
-                stats.dropped += sum(1 for i in items if type(i) is not SnapshotEvent) + 1
+                skipped = 1  # `item`, and the events waiting (one may be a snapshot already)
+                for waiting in items:
+                    skipped += waiting.skipped if type(waiting) is SnapshotEvent else 1
+                stats.dropped += skipped - sum(w.skipped for w in items if type(w) is SnapshotEvent)
                 stats.catch_ups += 1
                 items.clear()
-                items.append(SnapshotEvent(snapshot))
+                items.append(SnapshotEvent(snapshot, skipped))
                 return True
             policy = "drop_oldest"  # nothing to resume from yet (no message_start)
         if policy == "drop_oldest":

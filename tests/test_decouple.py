@@ -226,3 +226,15 @@ def make_counter() -> tuple[Callable[[Any], None], list[int]]:
         count[0] += 1
 
     return on_next, count
+
+
+def test_metrics_report_what_a_lagging_subscriber_skipped() -> None:
+    shared = shared_of()
+    later = HistoricalScheduler()
+    d = rxo.decouple(max_lag=4, scheduler=later)
+    sink = Sink().attach(shared.pipe(d, rxo.metrics()))
+    shared.connect()
+    later.start()
+    last = sink.items[-1]
+    assert (last.catch_ups, last.skipped) == (1, d.stats.dropped)  # one snapshot reached it
+    assert d.stats.catch_ups == (len(EVENTS) - 1) // 4

@@ -19,7 +19,9 @@ class StreamMetrics(msgspec.Struct, frozen=True):
 
     `output_tokens` is the API's count once a `message_delta` reported it, else the number
     of content deltas so far (about one token each); `tokens_per_second` is measured from
-    the first token on.
+    the first token on. `catch_ups` / `skipped`: how many times a subscriber that fell
+    behind (`decouple()`, `iter()`, `aiter()`) skipped to a snapshot, and how many events
+    it skipped.
     """
 
     elapsed: float
@@ -27,6 +29,8 @@ class StreamMetrics(msgspec.Struct, frozen=True):
     deltas: int
     output_tokens: int
     tokens_per_second: float | None
+    catch_ups: int = 0
+    skipped: int = 0
 
 
 def metrics(clock: Callable[[], float] | None = None) -> Operator[StreamMetrics]:
@@ -40,14 +44,19 @@ def metrics(clock: Callable[[], float] | None = None) -> Operator[StreamMetrics]
         deltas = 0
         reported: int | None = None
 
+        catch_ups = skipped = 0
+
         def on_next(event: StreamItem) -> None:
-            nonlocal first, deltas, reported
+            nonlocal first, deltas, reported, catch_ups, skipped
             if event.type == "content_block_delta":
                 deltas += 1
                 if first is None:
                     first = now()
             elif event.type == "message_delta":
                 reported = event.usage.output_tokens
+            elif event.type == "snapshot" and event.skipped:
+                catch_ups += 1
+                skipped += event.skipped
             else:
                 return
             at = now()
@@ -62,6 +71,8 @@ def metrics(clock: Callable[[], float] | None = None) -> Operator[StreamMetrics]
                     deltas=deltas,
                     output_tokens=tokens,
                     tokens_per_second=rate,
+                    catch_ups=catch_ups,
+                    skipped=skipped,
                 )
             )
 
