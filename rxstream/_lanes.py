@@ -20,12 +20,14 @@ from ._errors import SubscriberLagError
 __all__ = [
     "DEFAULT_MAX_LAG",
     "EMPTY",
+    "PRESSURE",
     "DeliveryStats",
     "Empty",
     "End",
     "Lane",
     "OverflowPolicy",
     "check_delivery",
+    "wait_for_room",
 ]
 
 OverflowPolicy: TypeAlias = Literal["catch_up", "drop_oldest", "error", "block"]
@@ -43,6 +45,29 @@ def check_delivery(max_lag: int, on_overflow: str) -> None:
         raise ValueError(f"max_lag must be at least 1, not {max_lag}")
     if on_overflow not in _POLICIES:
         raise ValueError(f"on_overflow must be one of {sorted(_POLICIES)}, not {on_overflow!r}")
+
+
+class _Pressure(threading.local):
+    """Lanes with the `block` policy that an async producer filled beyond `max_lag` because
+    their consumer runs on its own event loop thread: the producer waits for them before
+    it reads on (`wait_for_room`). Per thread: the producer is the task running there."""
+
+    def __init__(self) -> None:
+        self.collecting = 0
+        self.full: list[Lane] = []
+
+
+PRESSURE: Final = _Pressure()
+"""An async producer counts `collecting` up around each delivery, then waits for the lanes
+left in `full`."""
+
+
+async def wait_for_room(full: list[Lane]) -> None:
+    """Wait (on this event loop) until every lane in `full` has room again."""
+    lanes = list(full)
+    full.clear()
+    for lane in lanes:
+        await lane.room()
 
 
 class DeliveryStats:
@@ -116,6 +141,7 @@ class Lane:
         "_peak",
         "_policy",
         "_room",
+        "_room_wake",
         "_snapshot",
         "_wake",
         "stats",
@@ -142,6 +168,7 @@ class Lane:
         self._consumer_thread: int | None = None
         self._on_detach: Callable[[], None] | None = None
         self._peak = 0
+        self._room_wake: Callable[[], None] | None = None
         self.stats = stats or DeliveryStats()
         self.stats._queue = self._items
 
@@ -216,9 +243,14 @@ class Lane:
             self._closed = True
             self._room.notify_all()
             return False
-        # "block": wait for the consumer, unless it runs on this very thread (it could
-        # never take anything while we wait), when the lane holds the item beyond max_lag.
-        if self._consumer_thread != threading.get_ident():
+        # "block": wait for the consumer. If it runs on this very thread, it could never
+        # take anything while we wait: an async producer waits for room once this event
+        # is handed over (`wait_for_room`); any other holds the item beyond max_lag.
+        if self._consumer_thread == threading.get_ident():
+            if PRESSURE.collecting and self not in PRESSURE.full:
+                stats.blocked += 1
+                PRESSURE.full.append(self)
+        else:
             stats.blocked += 1
             while len(items) >= self._max_lag and not self._closed:
                 self._room.wait()
@@ -258,6 +290,10 @@ class Lane:
                 item = items.popleft()
                 if self._policy == "block":
                     self._room.notify()
+                    wake = self._room_wake
+                    if wake is not None and len(items) < self._max_lag:
+                        self._room_wake = None
+                        wake()
                 return item
             end = self._end
             if end is not None:
@@ -266,6 +302,18 @@ class Lane:
             if arm is not None:
                 self._wake = arm()
             return EMPTY
+
+    async def room(self) -> None:
+        """Wait, on the event loop of the consumer's thread, until the lane has room."""
+        from ._pull import _Waiter  # the loop's own wait primitive
+
+        waiter = _Waiter.for_this_loop()
+        while True:
+            with self._lock:
+                if len(self._items) < self._max_lag or self._closed:
+                    return
+                self._room_wake = waiter.arm()
+            await waiter.wait()
 
     def take(self) -> StreamItem | End:
         """The next item or the `End`, waiting for it on this thread."""
@@ -283,6 +331,9 @@ class Lane:
             self._items.clear()
             self._wake = None
             self._room.notify_all()
+            room_wake, self._room_wake = self._room_wake, None
             detach, self._on_detach = self._on_detach, None
+        if room_wake is not None:
+            room_wake()
         if detach is not None:
             detach()

@@ -20,6 +20,7 @@ from reactivex.observer.autodetachobserver import AutoDetachObserver
 from reactivex.scheduler import CurrentThreadScheduler
 
 from ._http import Response, async_body, body
+from ._lanes import PRESSURE, wait_for_room
 from ._pump import AsyncEventPump, AsyncOpened, EventPump, Opened
 from ._sse import DEFAULT_MAX_EVENT_SIZE
 from ._types import MessageStreamEvent
@@ -242,11 +243,18 @@ def _async_observable(
 
         async def run() -> None:
             events = pump.__aiter__()
+            pressure = PRESSURE
             try:
                 async for event in events:
                     if disposed:
                         return
-                    observer.on_next(event)
+                    pressure.collecting += 1
+                    try:
+                        observer.on_next(event)
+                    finally:
+                        pressure.collecting -= 1
+                    if pressure.full:  # a consumer on this loop chose "block" and is full
+                        await wait_for_room(pressure.full)
             except Exception as exc:
                 if not disposed:
                     observer.on_error(_without_this_frame(exc))

@@ -367,3 +367,28 @@ def test_aiter_with_everything_queued_never_waits() -> None:
         return [item async for item in iterator]
 
     assert message_of(asyncio.run(drain())) == MESSAGE
+
+
+@pytest.mark.anyio
+async def test_block_holds_an_async_source_on_the_same_loop(anyio_backend: str) -> None:
+    """The consumer runs on the loop that reads the stream: the reading task itself waits
+    for room, so the lane never holds more than max_lag and nothing is lost."""
+    data = STREAM.sse()
+    pulled: list[int] = []
+
+    async def counted() -> AsyncIterator[bytes]:
+        for k, chunk in enumerate(chunked(data, 64)):
+            pulled.append(k)
+            yield chunk
+
+    shared = SharedStream(rxstream.from_async_sse(counted))
+    iterator = shared.aiter(max_lag=2, on_overflow="block")
+    items: list[StreamItem] = []
+    shared.connect()
+    async for item in iterator:
+        items.append(item)
+        await anyio.sleep(0.001)
+    assert types_of(items) == [e["type"] for e in EVENTS]
+    assert iterator.stats.max_lag_seen <= 2 + 1  # at most the one event being handed over
+    assert iterator.stats.blocked > 0
+    assert iterator.stats.dropped == 0
