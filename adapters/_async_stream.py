@@ -17,54 +17,51 @@ from rxstream._pump import AsyncEventPump, AsyncOpened
 from rxstream._sources import opened_async_response
 from rxstream._types import Message
 
-from ._core import StreamCore, StreamView, text_of
-from ._events import LogEntry, StreamEvent
+from ._core import StreamCore, StreamView
+from ._events import LogReader, StreamEvent, TextSlot
 
 __all__ = ["AsyncMessageStream", "AsyncMessageStreamManager"]
 
 
 class _LogCursor:
     """An async iterator over the stream's log with its own position. A plain class, not an
-    async generator, so abandoning it mid-way leaves nothing to finalize. `raw` leaves the
-    log's marks unbuilt (see `LogEntry`)."""
+    async generator, so abandoning it mid-way leaves nothing to finalize. `texts` yields
+    the text deltas' strings only."""
 
-    __slots__ = ("_i", "_raw", "_stream")
+    __slots__ = ("_i", "_next", "_reader", "_stream", "_texts")
 
-    def __init__(self, stream: AsyncMessageStream, *, raw: bool = False) -> None:
+    def __init__(self, stream: AsyncMessageStream, *, texts: bool = False) -> None:
         self._stream = stream
         self._i = 0
-        self._raw = raw
+        self._texts = texts
+        self._reader = LogReader()
+        self._next: StreamEvent | None = None  # the second event of a text delta
 
     def __aiter__(self) -> _LogCursor:
         return self
 
-    async def __anext__(self) -> LogEntry:
+    async def __anext__(self) -> Any:
+        following = self._next
+        if following is not None:
+            self._next = None
+            return following
         core = self._stream._core
         log = core.log
-        i = self._i
-        while i >= len(log):
-            if not await self._stream._pull(i):
-                core.raise_if_failed()
-                raise StopAsyncIteration
-        self._i = i + 1
-        entry = log[i]
-        return entry if self._raw or type(entry) is not int else core.event_at(i)
-
-
-class _TextCursor:
-    __slots__ = ("_entries",)
-
-    def __init__(self, stream: AsyncMessageStream) -> None:
-        self._entries = _LogCursor(stream, raw=True)
-
-    def __aiter__(self) -> _TextCursor:
-        return self
-
-    async def __anext__(self) -> str:
         while True:
-            text = text_of(await self._entries.__anext__())
-            if text is not None:
-                return text
+            i = self._i
+            while i >= len(log):
+                if not await self._stream._pull(i):
+                    core.raise_if_failed()
+                    raise StopAsyncIteration
+            self._i = i + 1
+            entry = log[i]
+            if type(entry) is TextSlot:
+                if self._texts:
+                    return self._reader.text(entry, core.accumulator)[0]
+                wire, self._next = self._reader.events(entry, core.accumulator)
+                return wire
+            if not self._texts:
+                return entry if type(entry) is not int else core.event_at(i)
 
 
 class AsyncMessageStream(StreamView):
@@ -109,12 +106,12 @@ class AsyncMessageStream(StreamView):
             return len(core.log) > wanted
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        return _LogCursor(self)  # type: ignore[return-value]  # not raw: no marks
+        return _LogCursor(self)
 
     @property
     def text_stream(self) -> AsyncIterator[str]:
         """The text deltas only, from the start of the stream, whatever else was read."""
-        return _TextCursor(self)
+        return _LogCursor(self, texts=True)
 
     async def __aenter__(self) -> AsyncMessageStream:
         return self

@@ -14,14 +14,14 @@ from rxstream._errors import APIError
 from rxstream._fanout import SharedStream
 from rxstream._http import Response, is_response
 from rxstream._pump import _PumpBase
-from rxstream._types import ContentBlockDeltaEvent, Message, MessageStreamEvent, TextBlock
+from rxstream._types import Message, MessageStreamEvent, TextBlock
 
-from ._events import LogEntry, StreamEvent, event_at, log_events
+from ._events import LogEntry, StreamEvent, TextSlot, event_at, log_events
 
 if TYPE_CHECKING:
     from rxstream._accumulate import StreamItem
 
-__all__ = ["StreamCore", "StreamView", "text_of"]
+__all__ = ["StreamCore", "StreamView"]
 
 
 class _Progress:
@@ -44,7 +44,7 @@ class StreamCore:
     `SnapshotEvent` all read it.
     """
 
-    __slots__ = ("_error", "_events", "_progress", "_pump", "_subject", "done", "log")
+    __slots__ = ("_error", "_events", "_progress", "_pump", "_slots", "_subject", "done", "log")
 
     def __init__(self, pump: _PumpBase) -> None:
         # Late subscribers of `events`, on any thread, take their snapshot of the pump's
@@ -52,6 +52,7 @@ class StreamCore:
         pump.feed_lock = pump.lifecycle.lock = threading.RLock()
         self._pump = pump
         self.log: list[LogEntry] = []
+        self._slots: dict[int, TextSlot] = {}
         self._progress = _Progress()
         self.done = False
         self._error: APIError | None = None
@@ -112,7 +113,7 @@ class StreamCore:
     def record(self, event: MessageStreamEvent) -> None:
         """Log the SDK events for `event` (already accepted by the pump), push it to the
         Observable."""
-        log_events(event, self.accumulator, self.log)
+        log_events(event, self.accumulator, self.log, self._slots)
         self._progress.recorded += 1
         if self._subject is not None:
             self._subject.on_next(event)
@@ -176,13 +177,6 @@ class StreamCore:
                 f".get_final_text() needs a text content block; the message has {kinds}"
             )
         return "".join(texts)
-
-
-def text_of(entry: LogEntry) -> str | None:
-    """The text of a raw `text_delta` event, else None."""
-    if type(entry) is ContentBlockDeltaEvent and entry.delta.type == "text_delta":
-        return entry.delta.text
-    return None
 
 
 class StreamView:

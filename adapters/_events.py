@@ -21,6 +21,7 @@ from rxstream._types import (
     MessageStartEvent,
     MessageStreamEvent,
     PingEvent,
+    TextDelta,
     documented_alias,
 )
 from rxstream._unknown import UnknownEvent
@@ -28,11 +29,13 @@ from rxstream._unknown import UnknownEvent
 __all__ = [
     "CitationEvent",
     "InputJsonEvent",
+    "LogReader",
     "ParsedContentBlockStopEvent",
     "ParsedMessageStopEvent",
     "SignatureEvent",
     "StreamEvent",
     "TextEvent",
+    "TextSlot",
     "ThinkingEvent",
     "event_at",
     "log_events",
@@ -184,26 +187,74 @@ else:
     )
 
 
-LogEntry: TypeAlias = StreamEvent | int
-"""An entry of a stream's event log: an event, or the mark (an int) from which `event_at`
-builds the higher-level event that follows a delta. Marks keep the log to one object the
-garbage collector tracks per wire event, however many consumers replay it."""
+class TextSlot:
+    """The log entry of every `text_delta` of one text block: one object shared by all of
+    them, whose text is read back from the accumulator (see `LogReader`). The log then holds
+    one pointer per text delta, not the event, its delta and its string (~200 bytes)."""
+
+    __slots__ = ("base", "index")
+
+    def __init__(self, index: int, base: int) -> None:
+        self.index = index
+        self.base = base  # the block's count of pieces before its first delta
+
+
+LogEntry: TypeAlias = StreamEvent | int | TextSlot
+"""An entry of a stream's event log: an event, the mark (an int) from which `event_at`
+builds the higher-level event that follows a delta, or a text delta's `TextSlot`. Marks keep
+the log to one object the garbage collector tracks per wire event, however many consumers
+replay it."""
+
+
+class LogReader:
+    """One reader's position in the text of each block: the text deltas' marks, counted as
+    it reads the log from its start."""
+
+    __slots__ = ("_counts",)
+
+    def __init__(self) -> None:
+        self._counts: dict[int, int] = {}
+
+    def text(self, slot: TextSlot, accumulator: MessageAccumulator) -> tuple[str, TextState, int]:
+        """The next text delta of `slot`'s block: its text, the block's state, its mark."""
+        count = self._counts.get(slot.index, slot.base) + 1
+        self._counts[slot.index] = count
+        state = accumulator.block(slot.index)
+        assert type(state) is TextState
+        return state.text.piece(count), state, count
+
+    def events(
+        self, slot: TextSlot, accumulator: MessageAccumulator
+    ) -> tuple[ContentBlockDeltaEvent, TextEvent]:
+        """The next text delta of `slot`'s block as the SDK's two events."""
+        text, state, count = self.text(slot, accumulator)
+        wire = ContentBlockDeltaEvent(index=slot.index, delta=TextDelta(text=text))
+        return wire, TextEvent(text, state, count)
 
 
 def log_events(
-    event: MessageStreamEvent, accumulator: MessageAccumulator, log: list[LogEntry]
+    event: MessageStreamEvent,
+    accumulator: MessageAccumulator,
+    log: list[LogEntry],
+    slots: dict[int, TextSlot],
 ) -> None:
     """Append the SDK's events for one wire event, already fed to `accumulator`."""
     if type(event) is ContentBlockDeltaEvent:
-        log.append(event)
         state = accumulator.block(event.index)
         kind = event.delta.type
         if type(state) is TextState:
             if kind == "text_delta":
-                log.append(state.text.count())
-            elif kind == "citations_delta":
+                slot = slots.get(event.index)
+                if slot is None:
+                    slot = slots[event.index] = TextSlot(event.index, state.text.count() - 1)
+                log.append(slot)
+                return
+            log.append(event)
+            if kind == "citations_delta":
                 log.append(len(state.citations))
-        elif type(state) is ToolState:
+            return
+        log.append(event)
+        if type(state) is ToolState:
             if kind == "input_json_delta":
                 log.append(state.mark())
         elif type(state) is ThinkingState and kind in ("thinking_delta", "signature_delta"):

@@ -12,8 +12,8 @@ from rxstream._pump import EventPump
 from rxstream._sources import opened_response
 from rxstream._types import Message, MessageStreamEvent
 
-from ._core import StreamCore, StreamView, text_of
-from ._events import LogEntry, StreamEvent
+from ._core import StreamCore, StreamView
+from ._events import LogReader, StreamEvent, TextSlot
 
 __all__ = ["MessageStream", "MessageStreamManager"]
 
@@ -52,28 +52,44 @@ class MessageStream(StreamView):
         core.record(event)
         return True
 
-    def _iter_log(self, *, raw: bool = False) -> Iterator[LogEntry]:
-        """The log from its start, pulling as needed; `raw` leaves the marks unbuilt."""
+    def __iter__(self) -> Iterator[StreamEvent]:
         core = self._core
         log = core.log
+        reader = LogReader()
         i = 0
         while True:
             while i < len(log):
                 entry = log[i]
-                yield entry if raw or type(entry) is not int else core.event_at(i)
                 i += 1
+                if type(entry) is TextSlot:
+                    yield from reader.events(entry, core.accumulator)
+                elif type(entry) is int:
+                    yield core.event_at(i - 1)
+                else:
+                    yield entry  # type: ignore[misc]  # the other kinds are events
             if not self._pull():
                 core.raise_if_failed()
                 return
 
-    def __iter__(self) -> Iterator[StreamEvent]:
-        return self._iter_log()  # type: ignore[return-value]  # raw=False: no marks
-
     @property
     def text_stream(self) -> Iterator[str]:
         """The text deltas only, from the start of the stream, whatever else was read."""
-        entries = self._iter_log(raw=True)
-        return (text for entry in entries if (text := text_of(entry)) is not None)
+        return self._texts()
+
+    def _texts(self) -> Iterator[str]:
+        core = self._core
+        log = core.log
+        reader = LogReader()
+        i = 0
+        while True:
+            while i < len(log):
+                entry = log[i]
+                i += 1
+                if type(entry) is TextSlot:
+                    yield reader.text(entry, core.accumulator)[0]
+            if not self._pull():
+                core.raise_if_failed()
+                return
 
     def __enter__(self) -> MessageStream:
         return self

@@ -7,7 +7,7 @@ import json
 from array import array
 from bisect import bisect_right
 from itertools import accumulate, islice
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
 
 import msgspec
 
@@ -56,13 +56,22 @@ _RUN: Final = 64
 """How many deltas are kept as they came before being joined into one string."""
 
 
+_View: TypeAlias = tuple[int, int, int, list[str]]
+"""(pieces joined, bytes joined, chunks, the list of the pieces after them)"""
+
+
+def _utf8_len(piece: str) -> int:
+    return len(piece) if piece.isascii() else len(piece.encode())
+
+
 class Parts:
     """Append-only text that stays compact however small its pieces.
 
     The last pieces are kept as they came (`parts`); every `_RUN` of them is joined into one
-    string, and only each piece's end offset is kept (4 bytes in an array, not a ~50-byte
-    string object), so any earlier point can still be read back. Reads are cached: reading
-    further on costs only the new text. A mark is a count of pieces (`count()`).
+    UTF-8 chunk (about the size of the text on the wire, where a `str` holding one emoji
+    takes 4 bytes per character), and only each piece's end offset is kept (4 bytes, not a
+    ~50-byte string object), so any earlier point can still be read back. Reads are cached:
+    reading further on costs only the new text. A mark is a count of pieces (`count()`).
 
     One thread appends; any thread may read at the same time: a reader takes one consistent
     view (`_view`), which a compaction replaces in one assignment, never mutates.
@@ -72,12 +81,12 @@ class Parts:
 
     def __init__(self, first: str) -> None:
         self.parts: list[str] = [first] if first else []
-        self._chunks: list[str] = []  # joined runs of pieces, in order (append-only)
-        self._chunk_ends: list[int] = []  # the offset where each chunk ends
-        self._ends = array("I")  # the offset where each joined piece ends
-        # (pieces joined, characters joined, chunks, the list of the pieces after them)
-        self._view: tuple[int, int, int, list[str]] = (0, 0, 0, self.parts)
-        self._joined = (len(self.parts), first)  # a cached read: (count, its text)
+        self._chunks: list[bytes] = []  # joined runs of pieces, in UTF-8 (append-only)
+        self._chunk_ends: list[int] = []  # the byte offset where each chunk ends
+        self._ends = array("I")  # the byte offset where each joined piece ends
+        self._view: _View = (0, 0, 0, self.parts)
+        # A cached read: (count, its text, where it ends in bytes).
+        self._joined = (len(self.parts), first, _utf8_len(first))
 
     def add(self, piece: str) -> None:
         """Append a piece."""
@@ -88,8 +97,8 @@ class Parts:
 
     def _compact(self) -> None:
         joined, start, chunks, parts = self._view
-        self._ends.extend(islice(accumulate(map(len, parts), initial=start), 1, None))
-        chunk = "".join(parts)
+        self._ends.extend(islice(accumulate(map(_utf8_len, parts), initial=start), 1, None))
+        chunk = "".join(parts).encode()
         self._chunks.append(chunk)
         self._chunk_ends.append(start + len(chunk))
         self.parts = []
@@ -102,38 +111,55 @@ class Parts:
 
     def text_at(self, count: int) -> str:
         """The text of the first `count` pieces."""
-        cached_count, cached = self._joined
+        cached_count, cached, cached_end = self._joined
         if count == cached_count:
             return cached
         view = self._view
+        end = self._offset(view, count)
         if count > cached_count:
-            text = cached + self._between(view, len(cached), self._offset(view, count))
-            self._joined = (count, text)
+            # Dropped from the cache while it grows, so that it is extended in place.
+            self._joined = (0, "", 0)
+            text = self._between(view, cached_end, end, prefix=cached)
+            self._joined = (count, text, end)
             return text
-        return cached[: self._offset(view, count)]
+        return self._between(view, 0, end)
 
-    def _offset(self, view: tuple[int, int, int, list[str]], count: int) -> int:
-        """Where the text of the first `count` pieces ends."""
-        joined, chars, _, parts = view
+    def piece(self, count: int) -> str:
+        """The `count`-th piece (from 1), as it was appended."""
+        view = self._view
+        joined, _, _, parts = view
+        if count > joined:
+            return parts[count - joined - 1]
+        return self._between(view, self._offset(view, count - 1), self._offset(view, count))
+
+    def _offset(self, view: _View, count: int) -> int:
+        """Where the first `count` pieces end, in bytes."""
+        joined, compacted, _, parts = view
         if count <= joined:
             return self._ends[count - 1] if count else 0
-        return chars + sum(map(len, parts[: count - joined]))
+        return compacted + sum(map(_utf8_len, parts[: count - joined]))
 
-    def _between(self, view: tuple[int, int, int, list[str]], start: int, end: int) -> str:
-        """The text from offset `start` to offset `end`."""
+    def _between(self, view: _View, start: int, end: int, prefix: str = "") -> str:
+        """`prefix`, then the text from byte offset `start` to byte offset `end` (both on
+        piece boundaries). Decoded chunk by chunk onto the end of one string, which CPython
+        grows in place: the whole text is never held twice, nor widened from a narrower
+        copy, while it is built."""
+        text = prefix
+        del prefix
         _, compacted, chunks, parts = view
-        pieces: list[str] = []
         if start < compacted:
             chunk_ends = self._chunk_ends
             k = bisect_right(chunk_ends, start, 0, chunks)
             chunk_start = chunk_ends[k - 1] if k else 0
             while k < chunks and chunk_start < end:
-                pieces.append(self._chunks[k][max(start - chunk_start, 0) : end - chunk_start])
+                chunk = self._chunks[k]
+                text += chunk[max(start - chunk_start, 0) : end - chunk_start].decode()
                 chunk_start = chunk_ends[k]
                 k += 1
         if end > compacted:
-            pieces.append("".join(parts)[max(start - compacted, 0) : end - compacted])
-        return "".join(pieces)
+            tail = "".join(parts).encode()
+            text += tail[max(start - compacted, 0) : end - compacted].decode()
+        return text
 
     def fork(self, count: int) -> Parts:
         """New parts that start with the text of the first `count` pieces."""
