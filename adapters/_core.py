@@ -114,9 +114,17 @@ class StreamCore:
         """Log the SDK events for `event` (already accepted by the pump), push it to the
         Observable."""
         log_events(event, self.accumulator, self.log, self._slots)
-        self._progress.recorded += 1
-        if self._subject is not None:
-            self._subject.on_next(event)
+        subject = self._subject
+        if subject is None:
+            self._progress.recorded += 1
+            return
+        # Counted and delivered under the lock late subscribers join under: one that joins
+        # in between would otherwise be told nothing is pending, then get the event twice.
+        lock = self._pump.feed_lock
+        assert lock is not None
+        with lock:
+            self._progress.recorded += 1
+            subject.on_next(event)
 
     def event_at(self, i: int) -> StreamEvent:
         """The `i`-th event of the log (see `LogEntry`)."""

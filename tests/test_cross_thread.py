@@ -20,8 +20,9 @@ from reactivex.scheduler import NewThreadScheduler
 from streams import Stream, Text, chunked
 
 import rxstream
-from rxstream import MessageAccumulator, SharedStream, SnapshotEvent, StreamItem
+from rxstream import SharedStream, SnapshotEvent, StreamItem
 from rxstream import operators as rxo
+from rxstream.accumulate import MessageAccumulator
 
 STREAM = Stream([Text("tick " * 200, chunk=5)])
 PARAMS: dict[str, Any] = {

@@ -16,8 +16,9 @@ import pytest
 from streams import Stream, Text, Thinking, ToolUse, chunked
 
 import rxstream
-from rxstream import MessageAccumulator, SharedStream
+from rxstream import SharedStream
 from rxstream import operators as rxo
+from rxstream.accumulate import MessageAccumulator
 
 STREAM = Stream(
     [Thinking("Hmm.", chunk=2), Text("Hello there " * 20, chunk=3), ToolUse({"a": [1, 2]})]
@@ -141,7 +142,7 @@ def test_the_accumulator_compacts_runs_of_small_deltas(size: int) -> None:
     text = "".join(chr(ord("a") + k % 26) for k in range(n * size))
     accumulator = MessageAccumulator()
     marks: list[tuple[int, str]] = []
-    for k, event in enumerate(rxstream.iter_events([Stream([Text(text, chunk=size)]).sse()])):
+    for k, event in enumerate(rxstream.sse.iter_events([Stream([Text(text, chunk=size)]).sse()])):
         accumulator.feed(event)
         if k % 9_973 == 5:
             state = accumulator.block(0) if accumulator.started and k > 2 else None
