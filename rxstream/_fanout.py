@@ -15,7 +15,13 @@ from reactivex.scheduler import CurrentThreadScheduler
 
 from ._accumulate import MessageAccumulator, MessageSnapshot, SnapshotEvent, StreamItem
 from ._lanes import DEFAULT_MAX_LAG, Lane, OverflowPolicy, check_delivery
-from ._pull import SharedAsyncIterator, SharedIterator, call_soon_on_this_loop, event_type
+from ._pull import (
+    SharedAsyncIterator,
+    SharedIterator,
+    call_soon_on_this_loop,
+    defer_on_this_loop,
+    event_type,
+)
 from ._types import MessageStreamEvent
 
 __all__ = ["SharedStream"]
@@ -232,14 +238,17 @@ class SharedStream(reactivex.Observable[StreamItem]):
     ) -> SharedAsyncIterator:
         """The async twin of `iter()`, for asyncio and trio: `async for item in shared.aiter()`.
         The stream may be read on this event loop or on another thread."""
-        return SharedAsyncIterator(self._attach_lane(max_lag, on_overflow))
+        loop_thread = threading.get_ident() if defer_on_this_loop() is not None else None
+        return SharedAsyncIterator(self._attach_lane(max_lag, on_overflow, loop_thread))
 
     def _snapshot_now(self) -> MessageSnapshot | None:
         """The message as delivered so far, or None before `message_start`."""
         accumulator = self._current()
         return accumulator.snapshot() if accumulator.started else None
 
-    def _attach_lane(self, max_lag: int, on_overflow: OverflowPolicy) -> Lane:
+    def _attach_lane(
+        self, max_lag: int, on_overflow: OverflowPolicy, consumer_thread: int | None = None
+    ) -> Lane:
         check_delivery(max_lag, on_overflow)
         current = self._current
 
@@ -247,7 +256,7 @@ class SharedStream(reactivex.Observable[StreamItem]):
             accumulator = current()
             return accumulator.snapshot() if accumulator.started else None
 
-        lane = Lane(max_lag, on_overflow, snapshot=snapshot)
+        lane = Lane(max_lag, on_overflow, snapshot=snapshot, consumer_thread=consumer_thread)
         observer = cast(_Observer, _LaneObserver(lane))
         lane.on_detach(self._subscribe_core(observer).dispose)
         return lane

@@ -154,7 +154,10 @@ class Lane:
         *,
         snapshot: Callable[[], MessageSnapshot | None] = _no_snapshot,
         stats: DeliveryStats | None = None,
+        consumer_thread: int | None = None,
     ) -> None:
+        """`consumer_thread`: the thread the consumer will take on, when known before it
+        first does (an event loop's): a `block` producer on it must not wait there."""
         check_delivery(max_lag, on_overflow)
         self._max_lag = max_lag
         self._policy = on_overflow
@@ -165,7 +168,7 @@ class Lane:
         self._end: End | None = None
         self._closed = False
         self._wake: Callable[[], None] | None = None
-        self._consumer_thread: int | None = None
+        self._consumer_thread = consumer_thread
         self._on_detach: Callable[[], None] | None = None
         self._peak = 0
         self._room_wake: Callable[[], None] | None = None

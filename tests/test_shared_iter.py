@@ -385,6 +385,8 @@ async def test_block_holds_an_async_source_on_the_same_loop(anyio_backend: str) 
     iterator = shared.aiter(max_lag=2, on_overflow="block")
     items: list[StreamItem] = []
     shared.connect()
+    await anyio.sleep(0.05)  # the stream runs first: it must wait, not block the loop
+    assert len(pulled) < len(chunked(data, 64))
     async for item in iterator:
         items.append(item)
         await anyio.sleep(0.001)

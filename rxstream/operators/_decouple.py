@@ -70,10 +70,17 @@ class Decouple:
             observer: abc.ObserverBase[StreamItem], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
             snapshot, push = _catch_up_source(source)
-            lane = Lane(self._max_lag, self._policy, snapshot=snapshot, stats=self.stats)
+            on_loop = self._scheduler is None and defer_on_this_loop() is not None
+            lane = Lane(
+                self._max_lag,
+                self._policy,
+                snapshot=snapshot,
+                stats=self.stats,
+                consumer_thread=threading.get_ident() if on_loop else None,
+            )
             drain: _Drain | None = None
             stop_task: Callable[[], None] = _nothing
-            if self._scheduler is None and defer_on_this_loop() is not None:
+            if on_loop:
                 # Its own task on the loop it subscribed from (asyncio or trio).
                 consumer = SharedAsyncIterator(lane)
                 stop_task = _spawn(lambda: _drain_task(consumer, observer))
