@@ -57,7 +57,7 @@ class _LogCursor:
             entry = log[i]
             if type(entry) is TextSlot:
                 if self._texts:
-                    return self._reader.text(entry, core.accumulator)[0]
+                    return self._reader.text(entry)
                 wire, self._next = self._reader.events(entry, core.accumulator)
                 return wire
             if not self._texts:

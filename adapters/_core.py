@@ -47,9 +47,6 @@ class StreamCore:
     __slots__ = ("_error", "_events", "_progress", "_pump", "_slots", "_subject", "done", "log")
 
     def __init__(self, pump: _PumpBase) -> None:
-        # Late subscribers of `events`, on any thread, take their snapshot of the pump's
-        # accumulator under the lock it is fed under: never half an event.
-        pump.feed_lock = pump.lifecycle.lock = threading.RLock()
         self._pump = pump
         self.log: list[LogEntry] = []
         self._slots: dict[int, TextSlot] = {}
@@ -96,9 +93,13 @@ class StreamCore:
         stream is iterated. A subscriber joining after events were pulled first receives a
         `SnapshotEvent`, so operators attached late still see the whole message."""
         if self._events is None:
+            # From now on the pump feeds its accumulator under a lock, which late subscribers
+            # (on any thread) take their snapshot under: never half an event. Not before:
+            # a stream nobody observes does not pay for it.
+            pump, progress = self._pump, self._progress
+            pump.feed_lock = pump.lifecycle.lock = threading.RLock()
             self._subject = Subject()
             # Not `self` in these: the stream would refer to itself (a reference cycle).
-            pump, progress = self._pump, self._progress
             self._events = SharedStream(
                 self._subject,
                 accumulator=lambda: pump.lifecycle.accumulator,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from rxstream._accumulate import MessageAccumulator
-from rxstream._blocks import TextState, ThinkingState, ToolState
+from rxstream._blocks import Parts, TextState, ThinkingState, ToolState
 from rxstream._types import (
     Citation,
     ContentBlock,
@@ -192,11 +192,12 @@ class TextSlot:
     them, whose text is read back from the accumulator (see `LogReader`). The log then holds
     one pointer per text delta, not the event, its delta and its string (~200 bytes)."""
 
-    __slots__ = ("base", "index")
+    __slots__ = ("base", "index", "text")
 
-    def __init__(self, index: int, base: int) -> None:
+    def __init__(self, index: int, text: Parts) -> None:
         self.index = index
-        self.base = base  # the block's count of pieces before its first delta
+        self.text = text  # the block's text
+        self.base = text.count() - 1  # its count of pieces before its first delta
 
 
 LogEntry: TypeAlias = StreamEvent | int | TextSlot
@@ -215,21 +216,21 @@ class LogReader:
     def __init__(self) -> None:
         self._counts: dict[int, int] = {}
 
-    def text(self, slot: TextSlot, accumulator: MessageAccumulator) -> tuple[str, TextState, int]:
-        """The next text delta of `slot`'s block: its text, the block's state, its mark."""
+    def text(self, slot: TextSlot) -> str:
+        """The next text delta of `slot`'s block."""
         count = self._counts.get(slot.index, slot.base) + 1
         self._counts[slot.index] = count
-        state = accumulator.block(slot.index)
-        assert type(state) is TextState
-        return state.text.piece(count), state, count
+        return slot.text.piece(count)
 
     def events(
         self, slot: TextSlot, accumulator: MessageAccumulator
     ) -> tuple[ContentBlockDeltaEvent, TextEvent]:
         """The next text delta of `slot`'s block as the SDK's two events."""
-        text, state, count = self.text(slot, accumulator)
+        text = self.text(slot)
+        state = accumulator.block(slot.index)
+        assert type(state) is TextState
         wire = ContentBlockDeltaEvent(index=slot.index, delta=TextDelta(text=text))
-        return wire, TextEvent(text, state, count)
+        return wire, TextEvent(text, state, self._counts[slot.index])
 
 
 def log_events(
@@ -246,7 +247,7 @@ def log_events(
             if kind == "text_delta":
                 slot = slots.get(event.index)
                 if slot is None:
-                    slot = slots[event.index] = TextSlot(event.index, state.text.count() - 1)
+                    slot = slots[event.index] = TextSlot(event.index, state.text)
                 log.append(slot)
                 return
             log.append(event)

@@ -79,14 +79,16 @@ class MessageStream(StreamView):
     def _texts(self) -> Iterator[str]:
         core = self._core
         log = core.log
-        reader = LogReader()
+        counts: dict[TextSlot, int] = {}  # LogReader.text, inlined: the hot loop
         i = 0
         while True:
             while i < len(log):
                 entry = log[i]
                 i += 1
                 if type(entry) is TextSlot:
-                    yield reader.text(entry, core.accumulator)[0]
+                    count = counts[entry] = counts.get(entry, entry.base) + 1
+                    joined, _, _, recent = entry.text._view
+                    yield recent[count - joined - 1] if count > joined else entry.text.piece(count)
             if not self._pull():
                 core.raise_if_failed()
                 return

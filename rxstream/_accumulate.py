@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 import msgspec
 
-from ._blocks import BlockState, TextState, ThinkingState, ToolState, state_for
+from ._blocks import COMPACT_RUN, BlockState, TextState, ThinkingState, ToolState, state_for
 from ._errors import StreamDecodeError
 from ._types import (
     CitationsDelta,
@@ -191,7 +191,10 @@ class MessageAccumulator:
             if delta.type == "text_delta" and 0 <= event.index < len(self._blocks):
                 state = self._blocks[event.index]
                 if type(state) is TextState:
-                    state.text.add(delta.text)
+                    parts = state.text.parts  # Parts.add, inlined: the hottest line
+                    parts.append(delta.text)
+                    if len(parts) >= COMPACT_RUN:
+                        state.text.compact()
                     self._snapshot = None
                     return
             self._apply_delta(event, delta)

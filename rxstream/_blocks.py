@@ -23,6 +23,7 @@ from ._types import (
 )
 
 __all__ = [
+    "COMPACT_RUN",
     "BlockState",
     "Parts",
     "TextState",
@@ -52,8 +53,8 @@ class BlockState(Protocol):
         ...
 
 
-_RUN: Final = 64
-"""How many deltas are kept as they came before being joined into one string."""
+COMPACT_RUN: Final = 64
+"""How many deltas are kept as they came before being joined into one chunk."""
 
 
 _View: TypeAlias = tuple[int, int, int, list[str]]
@@ -67,9 +68,9 @@ def _utf8_len(piece: str) -> int:
 class Parts:
     """Append-only text that stays compact however small its pieces.
 
-    The last pieces are kept as they came (`parts`); every `_RUN` of them is joined into one
-    UTF-8 chunk (about the size of the text on the wire, where a `str` holding one emoji
-    takes 4 bytes per character), and only each piece's end offset is kept (4 bytes, not a
+    The last pieces are kept as they came (`parts`); every `COMPACT_RUN` of them is joined
+    into one UTF-8 chunk (about the size of the text on the wire, where a `str` holding one
+    emoji takes 4 bytes per character), and only each piece's end offset is kept (4 bytes, not a
     ~50-byte string object), so any earlier point can still be read back. Reads are cached:
     reading further on costs only the new text. A mark is a count of pieces (`count()`).
 
@@ -92,10 +93,11 @@ class Parts:
         """Append a piece."""
         parts = self.parts
         parts.append(piece)
-        if len(parts) >= _RUN:
-            self._compact()
+        if len(parts) >= COMPACT_RUN:
+            self.compact()
 
-    def _compact(self) -> None:
+    def compact(self) -> None:
+        """Join the pieces kept as they came into one chunk."""
         joined, start, chunks, parts = self._view
         self._ends.extend(islice(accumulate(map(_utf8_len, parts), initial=start), 1, None))
         chunk = "".join(parts).encode()
