@@ -97,6 +97,7 @@ class StreamCore:
             # (on any thread) take their snapshot under: never half an event. Not before:
             # a stream nobody observes does not pay for it.
             pump, progress = self._pump, self._progress
+            pump.lifecycle.accepted = progress.recorded  # all delivered so far
             pump.feed_lock = pump.lifecycle.lock = threading.RLock()
             self._subject = Subject()
             # Not `self` in these: the stream would refer to itself (a reference cycle).

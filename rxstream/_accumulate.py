@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 import msgspec
 
-from ._blocks import COMPACT_RUN, BlockState, TextState, ThinkingState, ToolState, state_for
+from ._blocks import BlockState, TextState, ThinkingState, ToolState, state_for
 from ._errors import StreamDecodeError
 from ._types import (
     CitationsDelta,
@@ -193,7 +193,7 @@ class MessageAccumulator:
                 if type(state) is TextState:
                     parts = state.text.parts  # Parts.add, inlined: the hottest line
                     parts.append(delta.text)
-                    if len(parts) >= COMPACT_RUN:
+                    if len(parts) >= 64:  # COMPACT_RUN, as a constant: the hot path
                         state.text.compact()
                     self._snapshot = None
                     return

@@ -58,11 +58,7 @@ COMPACT_RUN: Final = 64
 
 
 _View: TypeAlias = tuple[int, int, int, list[str]]
-"""(pieces joined, bytes joined, chunks, the list of the pieces after them)"""
-
-
-def _utf8_len(piece: str) -> int:
-    return len(piece) if piece.isascii() else len(piece.encode())
+"""(pieces joined, characters joined, chunks, the list of the pieces after them)"""
 
 
 class Parts:
@@ -70,9 +66,9 @@ class Parts:
 
     The last pieces are kept as they came (`parts`); every `COMPACT_RUN` of them is joined
     into one UTF-8 chunk (about the size of the text on the wire, where a `str` holding one
-    emoji takes 4 bytes per character), and only each piece's end offset is kept (4 bytes, not a
-    ~50-byte string object), so any earlier point can still be read back. Reads are cached:
-    reading further on costs only the new text. A mark is a count of pieces (`count()`).
+    emoji takes 4 bytes per character), and only each piece's end offset is kept (4 bytes,
+    not a ~50-byte string object), so any earlier point can still be read back. Reads are
+    cached: reading further on costs only the new text. A mark is a count of pieces.
 
     One thread appends; any thread may read at the same time: a reader takes one consistent
     view (`_view`), which a compaction replaces in one assignment, never mutates.
@@ -83,11 +79,10 @@ class Parts:
     def __init__(self, first: str) -> None:
         self.parts: list[str] = [first] if first else []
         self._chunks: list[bytes] = []  # joined runs of pieces, in UTF-8 (append-only)
-        self._chunk_ends: list[int] = []  # the byte offset where each chunk ends
-        self._ends = array("I")  # the byte offset where each joined piece ends
+        self._chunk_ends: list[int] = []  # the character offset where each chunk ends
+        self._ends = array("I")  # the character offset where each joined piece ends
         self._view: _View = (0, 0, 0, self.parts)
-        # A cached read: (count, its text, where it ends in bytes).
-        self._joined = (len(self.parts), first, _utf8_len(first))
+        self._joined = (len(self.parts), first)  # a cached read: (count, its text)
 
     def add(self, piece: str) -> None:
         """Append a piece."""
@@ -99,12 +94,13 @@ class Parts:
     def compact(self) -> None:
         """Join the pieces kept as they came into one chunk."""
         joined, start, chunks, parts = self._view
-        self._ends.extend(islice(accumulate(map(_utf8_len, parts), initial=start), 1, None))
-        chunk = "".join(parts).encode()
-        self._chunks.append(chunk)
-        self._chunk_ends.append(start + len(chunk))
+        self._ends.extend(islice(accumulate(map(len, parts), initial=start), 1, None))
+        text = "".join(parts)
+        self._chunks.append(text.encode())
+        end = start + len(text)
+        self._chunk_ends.append(end)
         self.parts = []
-        self._view = (joined + len(parts), start + len(chunk), chunks + 1, self.parts)
+        self._view = (joined + len(parts), end, chunks + 1, self.parts)
 
     def count(self) -> int:
         """How many pieces so far: the mark of the text now."""
@@ -113,18 +109,18 @@ class Parts:
 
     def text_at(self, count: int) -> str:
         """The text of the first `count` pieces."""
-        cached_count, cached, cached_end = self._joined
+        cached_count, cached = self._joined
         if count == cached_count:
             return cached
         view = self._view
         end = self._offset(view, count)
         if count > cached_count:
             # Dropped from the cache while it grows, so that it is extended in place.
-            self._joined = (0, "", 0)
-            text = self._between(view, cached_end, end, prefix=cached)
-            self._joined = (count, text, end)
+            self._joined = (0, "")
+            text = self._between(view, len(cached), end, prefix=cached)
+            self._joined = (count, text)
             return text
-        return self._between(view, 0, end)
+        return cached[:end]
 
     def piece(self, count: int) -> str:
         """The `count`-th piece (from 1), as it was appended."""
@@ -135,17 +131,16 @@ class Parts:
         return self._between(view, self._offset(view, count - 1), self._offset(view, count))
 
     def _offset(self, view: _View, count: int) -> int:
-        """Where the first `count` pieces end, in bytes."""
+        """Where the first `count` pieces end, in characters."""
         joined, compacted, _, parts = view
         if count <= joined:
             return self._ends[count - 1] if count else 0
-        return compacted + sum(map(_utf8_len, parts[: count - joined]))
+        return compacted + sum(map(len, parts[: count - joined]))
 
     def _between(self, view: _View, start: int, end: int, prefix: str = "") -> str:
-        """`prefix`, then the text from byte offset `start` to byte offset `end` (both on
-        piece boundaries). Decoded chunk by chunk onto the end of one string, which CPython
-        grows in place: the whole text is never held twice, nor widened from a narrower
-        copy, while it is built."""
+        """`prefix`, then the text from character `start` to character `end`. Decoded chunk
+        by chunk onto the end of one string, which CPython grows in place: the whole text is
+        never held twice, nor widened from a narrower copy, while it is built."""
         text = prefix
         del prefix
         _, compacted, chunks, parts = view
@@ -154,13 +149,15 @@ class Parts:
             k = bisect_right(chunk_ends, start, 0, chunks)
             chunk_start = chunk_ends[k - 1] if k else 0
             while k < chunks and chunk_start < end:
-                chunk = self._chunks[k]
-                text += chunk[max(start - chunk_start, 0) : end - chunk_start].decode()
-                chunk_start = chunk_ends[k]
+                chunk_end = chunk_ends[k]
+                chunk = self._chunks[k].decode()
+                if start > chunk_start or end < chunk_end:
+                    chunk = chunk[max(start - chunk_start, 0) : end - chunk_start]
+                text += chunk
+                chunk_start = chunk_end
                 k += 1
         if end > compacted:
-            tail = "".join(parts).encode()
-            text += tail[max(start - compacted, 0) : end - compacted].decode()
+            text += "".join(parts)[max(start - compacted, 0) : end - compacted]
         return text
 
     def fork(self, count: int) -> Parts:

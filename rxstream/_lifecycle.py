@@ -71,7 +71,8 @@ class StreamLifecycle:
         self.request_id = request_id
         self.content_started = False
         self.accepted = 0
-        """How many events the accumulator has taken."""
+        """How many events the accumulator has taken, counted while `lock` is set (whoever
+        sets it starts the count where its own stands)."""
 
     def accept(self, event: MessageStreamEvent) -> None:
         """Apply one event; raise the error it stands for, if it is an `error` event."""
@@ -84,8 +85,7 @@ class StreamLifecycle:
         lock = self.lock
         try:
             if lock is None:
-                self.accumulator.feed(event)
-                self.accepted += 1
+                self.accumulator.feed(event)  # nobody counts: see `accepted`
             else:
                 with lock:
                     self.accumulator.feed(event)
