@@ -51,6 +51,7 @@ __all__ = [
     "release_on_collect",
     "release_on_collect_async",
     "send",
+    "shut_down_socket",
     "sync_client",
     "transport_errors",
 ]
@@ -196,17 +197,18 @@ def body(response: Response) -> tuple[Iterator[bytes], Callable[[], None]]:
 
     def close() -> None:
         if threading.get_ident() != reader:
-            _shut_down(response)
+            shut_down_socket(response)
         response.close()
 
     return response.iter_bytes(), close
 
 
-def _shut_down(response: Response) -> None:
+def shut_down_socket(response: Response) -> None:
     """Shut the response's socket down, so that a read blocked on it in another thread returns
-    at once: closing a socket alone does not wake a blocked `recv` (on Linux the connection
-    stays open until the server's next byte, which a stalled server never sends). Only for a
-    close from another thread: the reader's own close keeps keep-alive connections intact."""
+    at once and the server sees the connection closed: closing a socket alone does not wake a
+    blocked `recv` (on Linux the connection stays open until the server's next byte, which a
+    stalled server never sends). Only for a close from another thread than the reader's: the
+    reader's own close keeps keep-alive connections intact."""
     stream = response.extensions.get("network_stream")
     get_extra_info = getattr(stream, "get_extra_info", None)
     sock = get_extra_info("socket") if get_extra_info is not None else None

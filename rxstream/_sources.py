@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -19,7 +18,7 @@ from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.observer.autodetachobserver import AutoDetachObserver
 from reactivex.scheduler import CurrentThreadScheduler
 
-from ._http import Response, async_body, body
+from ._http import Response, async_body, body, shut_down_socket
 from ._lanes import PRESSURE, wait_for_room
 from ._pump import AsyncEventPump, AsyncOpened, EventPump, Opened
 from ._sse import DEFAULT_MAX_EVENT_SIZE
@@ -156,16 +155,6 @@ def opened_response(response: Response) -> Opened:
         response,
         interrupt=lambda: shut_down_socket(response),
     )
-
-
-def shut_down_socket(response: Response) -> None:
-    """Shut the response's socket down: a `recv` blocked on it in any thread returns at
-    once, and the server sees the connection closed (its FIN), silent or not."""
-    stream = response.extensions.get("network_stream")
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):  # already closed
-            sock.shutdown(socket.SHUT_RDWR)
 
 
 def from_response(
