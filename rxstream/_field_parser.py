@@ -1,20 +1,56 @@
 """The incremental JSON parser, reporting each value the moment the JSON proves it complete.
 
-`FieldParser` is `PartialJSONParser` with two callbacks: `on_done(pointer, value)` once per
-value (at its closing quote or bracket, or at the delimiter after a number or literal; the
-whole input, pointer `""`, last) and `on_chunk(pointer, text)` for the decoded text of a string
-value as it arrives. Every value passes through the parser's one `_add`, so the hook costs one
-call per value; pointers are built once per open container, so the work stays linear in the
-input (plus the size of the pointers handed out).
+`FieldParser` parses like `PartialJSONParser` (same acceptance, same errors at the same offsets)
+and calls back: `on_done(pointer, value)` once per value (at its closing quote or bracket, or at
+the delimiter after a number or literal; the whole input, pointer `""`, last) and
+`on_chunk(pointer, text)` for the decoded text of a string value as it arrives. Each value's
+pointer is built once, from its container's, so the work stays linear in the input (plus the
+size of the pointers handed out).
+
+It is its own scanner, not `PartialJSONParser` with hooks, because it runs once per fragment of
+8 bytes or so: the scanner is a generator whose state lives in its local variables between
+fragments (a fragment costs one `send`, not a method call that loads and stores a dozen
+attributes), common sequences (`": "`, `", "`) are taken in one step, and it keeps no state for
+`partial()`, which field events do not need.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from typing import Final
 
-from ._partial_json import _AFTER, _END, _MISSING, _STRING, _STRING_STOP, PartialJSONParser
+from ._partial_json import (
+    _AFTER,
+    _COLON,
+    _END,
+    _ESCAPE,
+    _ESCAPE_PREFIX,
+    _KEY,
+    _KEY_OR_CLOSE,
+    _NOT_WHITESPACE,
+    _NOT_WORD,
+    _SIMPLE_ESCAPES,
+    _STRING,
+    _STRING_STOP,
+    _VALUE,
+    _VALUE_OR_CLOSE,
+    _WORD,
+    _WORD_CHARS,
+    JSONSyntaxError,
+    _escape_error,
+    _word_value,
+)
 
 __all__ = ["FieldParser", "escape_pointer_segment"]
+
+_Container = list[object] | dict[str, object]
+OnDone = Callable[[str, object], None]
+OnChunk = Callable[[str, str], None]
+# What the scanner is sent (a fragment; None: the end of the input), what it yields after each
+# fragment (whether the whole input is done) and what it returns (the value, whether done).
+_Scanner = Generator[bool, str | None, tuple[object, bool]]
+
+_WHITESPACE: Final = " \t\n\r"
 
 
 def escape_pointer_segment(key: str) -> str:
@@ -24,155 +60,328 @@ def escape_pointer_segment(key: str) -> str:
     return key
 
 
-def _ignore(pointer: str, value: object) -> None:
-    pass
-
-
-class FieldParser(PartialJSONParser):
+class FieldParser:
     """Parse one JSON text fed in fragments, calling `on_done` for every completed value and
     `on_chunk` for every piece of a string value (no empty pieces; a piece never ends inside
-    an escape or between the halves of an escaped surrogate pair)."""
+    an escape or between the halves of an escaped surrogate pair).
 
-    __slots__ = (
-        "_chunked",
-        "_chunked_pieces",
-        "_on_chunk",
-        "_on_done",
-        "_pointers",
-        "_string_pointer",
-        "root_done",
-    )
+    `max_depth` bounds the nesting of arrays and objects: deeper input is a syntax error.
+    """
+
+    __slots__ = ("_consumed", "_error", "_finished", "_root", "_send", "root_done")
 
     def __init__(
         self,
-        on_done: Callable[[str, object], None],
-        on_chunk: Callable[[str, str], None] | None = None,
+        on_done: OnDone,
+        on_chunk: OnChunk | None = None,
         *,
         max_depth: int = 1000,
     ) -> None:
-        super().__init__(max_depth=max_depth)
-        self._on_done = on_done
-        self._on_chunk = on_chunk
-        self._pointers: list[str] = []  # the pointer of each open container, computed lazily
-        self._chunked = 0  # characters of the open string value already given to on_chunk
-        self._chunked_pieces = 0  # ... and how many of its pieces that was
-        self._string_pointer: str | None = None  # the open string value's pointer, once known
+        scanner = _scan(on_done, on_chunk, max_depth)
+        next(scanner)
+        self._send = scanner.send
+        self._consumed = 0
+        self._error: JSONSyntaxError | None = None
+        self._finished = False
+        self._root: object = None
         self.root_done = False
         """Whether `on_done` was called for the whole input (pointer `""`)."""
 
+    @property
+    def consumed(self) -> int:
+        """The total number of characters fed so far."""
+        return self._consumed
+
+    @property
+    def error(self) -> JSONSyntaxError | None:
+        """The first syntax error met so far, if any (parsing stopped there)."""
+        return self._error
+
     def feed(self, chunk: str) -> None:
         """Consume the next fragment, calling back for what it completes, then for the new
-        text of a string value it leaves open."""
-        if self._finished or not chunk or self._error is not None:
-            super().feed(chunk)  # raises after finish(); counts the characters after an error
-            return
-        state = self._state
-        if state == _STRING and not self._carry and _STRING_STOP.search(chunk) is None:
-            # The whole fragment is plain text inside the string being read (the most common
-            # fragment of a long input): no state changes, so the scanner is not needed.
-            self._consumed += len(chunk)
-            pieces = self._pieces
-            pieces.append(chunk)
-            if self._in_key:
-                return
-            self._cache = _MISSING
-            if self._on_chunk is not None:
-                self._chunked += len(chunk)
-                self._chunked_pieces = len(pieces)
-                self._on_chunk(self._string_pointer or self._open_string_pointer(), chunk)
-            return
-        # PartialJSONParser.feed, inlined: this runs once per fragment.
-        start = self._consumed
-        self._consumed = start + len(chunk)
-        carry = self._carry
-        if carry:
-            self._carry = ""
-            self._scan(carry + chunk, start - len(carry))
-        else:
-            self._scan(chunk, start)
-        if self._state == _STRING and not self._in_key and self._on_chunk is not None:
-            pieces = self._pieces
-            done = self._chunked_pieces
-            if len(pieces) > done:
-                text = pieces[done] if len(pieces) == done + 1 else "".join(pieces[done:])
-                self._chunked += len(text)
-                self._chunked_pieces = len(pieces)
-                self._on_chunk(self._string_pointer or self._open_string_pointer(), text)
+        text of a string value it leaves open.
 
-    def _open_string_pointer(self) -> str:
-        pointer = self._string_pointer = self._pointer()
-        return pointer
+        Never raises for syntax errors: the first error is remembered (parsing stops there)
+        and raised by `finish()`. Raises `RuntimeError` after `finish()`, or after a callback
+        raised (the parser cannot resume)."""
+        if self._finished:
+            raise RuntimeError("FieldParser.feed() called after finish()")
+        if not chunk:
+            return
+        self._consumed += len(chunk)  # first: callbacks may read it
+        if self._error is not None:
+            return
+        try:
+            if self._send(chunk):
+                self.root_done = True
+        except JSONSyntaxError as exc:
+            self._error = exc
+        except StopIteration:
+            raise RuntimeError("FieldParser.feed() after a callback raised") from None
 
     def finish(self) -> object:
-        """Strict end, as `PartialJSONParser.finish()`: a number or literal the input ends
-        with is done only if it is the whole input (inside a container, the end of the input
-        proves nothing: the JSON is incomplete)."""
-        if self._stack:
-            self._on_done = _ignore
-        return super().finish()
+        """Strict end, as `PartialJSONParser.finish()`: the whole value, `{}` for an empty or
+        all-whitespace input. A number or literal the input ends with is done only if it is
+        the whole input (inside a container, the end of the input proves nothing: the JSON is
+        incomplete). Raises `JSONSyntaxError` if the input is invalid or incomplete."""
+        if not self._finished:
+            self._finished = True
+            if self._error is None:
+                try:
+                    self._send(None)
+                except StopIteration as stop:
+                    self._root, done = stop.value
+                    if done:
+                        self.root_done = True
+                except JSONSyntaxError as exc:
+                    self._error = exc
+        if self._error is not None:
+            raise self._error
+        return self._root
 
-    def _string_so_far(self) -> str:
-        text = super()._string_so_far()
-        self._chunked_pieces = len(self._pieces)  # partial() joined them: all were given out
-        return text
 
-    def _pointer(self) -> str:
-        """The pointer of the value being added to the innermost open container."""
-        stack = self._stack
-        depth = len(stack)
-        if not depth:
-            return ""
-        pointers = self._pointers
-        if len(pointers) > depth:  # containers closed since: their pointers are stale
-            del pointers[depth:]
-        while len(pointers) < depth:
-            # An open container's parent cannot change while it is open: its index is the
-            # parent's length, its key the parent's pending key.
-            d = len(pointers)
-            if d == 0:
-                pointers.append("")
-                continue
-            parent = stack[d - 1]
-            segment = (
-                str(len(parent))
-                if isinstance(parent, list)
-                else escape_pointer_segment(self._keys[d - 1])
-            )
-            pointers.append(f"{pointers[d - 1]}/{segment}")
-        top = stack[-1]
-        if isinstance(top, list):
-            return f"{pointers[-1]}/{len(top)}"
-        return f"{pointers[-1]}/{escape_pointer_segment(self._keys[-1])}"
-
-    def _add(self, value: object) -> int:
-        # The base `_add` inlined, with the pointer's common case (the innermost container's
-        # pointer known): this runs once per value of the input.
-        stack = self._stack
-        if isinstance(value, str):
-            pointer = self._string_pointer or self._pointer()
-            chunked = self._chunked
-            if self._on_chunk is not None and len(value) > chunked:
-                self._on_chunk(pointer, value[chunked:] if chunked else value)
-            self._chunked = self._chunked_pieces = 0
-            self._string_pointer = None
-        elif stack and len(self._pointers) == len(stack):
-            top = stack[-1]
-            if isinstance(top, list):
-                pointer = f"{self._pointers[-1]}/{len(top)}"
-            else:
-                pointer = f"{self._pointers[-1]}/{escape_pointer_segment(self._keys[-1])}"
-        else:
-            pointer = self._pointer()
-        if stack:
-            top = stack[-1]
-            if isinstance(top, list):
-                top.append(value)
-            else:
-                top[self._keys[-1]] = value
-            state = _AFTER
-        else:
-            self._root = value
+def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner:
+    """The scanner of `FieldParser`: sent each fragment, then None at the end of the input.
+    Raises `JSONSyntaxError` at the first invalid character."""
+    state = _VALUE
+    stack: list[_Container] = []  # open containers, holding only complete values
+    keys: list[str] = []  # per open container: the key being parsed ("" in arrays)
+    pointers: list[str] = []  # per open container: its pointer
+    top: _Container | None = None  # the innermost open container
+    in_list = False  # whether `top` is a list
+    pieces: list[str] = []  # the decoded parts of the string being parsed
+    sent = 0  # how many of `pieces` went to on_chunk
+    in_key = False
+    pointer = ""  # the pointer of the string, number or literal being parsed
+    word_pieces: list[str] = []
+    word_start = 0
+    carry = ""  # an escape cut at the end of the last fragment
+    base = 0  # the offset of the fragment's first character in the input
+    root: object = None
+    root_done = False
+    string_stop = _STRING_STOP.search
+    not_word = _NOT_WORD.search
+    value: object
+    text = yield False
+    while text is not None:
+        if carry:
+            text = carry + text
+            base -= len(carry)
+            carry = ""
+        n = len(text)
+        i = 0
+        try:
+            while i < n:
+                if state == _STRING:
+                    m = string_stop(text, i)
+                    if m is None:
+                        pieces.append(text[i:] if i else text)
+                        break
+                    j = m.start()
+                    if j != i:
+                        pieces.append(text[i:j])
+                    c = text[j]
+                    if c == '"':
+                        i = j + 1
+                        string = pieces[0] if len(pieces) == 1 else "".join(pieces)
+                        if in_key:
+                            pieces.clear()
+                            keys[-1] = string
+                            if i < n and text[i] == ":":  # `": "`, the common case, in one step
+                                i += 1
+                                state = _VALUE
+                                if i < n and text[i] == " ":
+                                    i += 1
+                            else:
+                                state = _COLON
+                            continue
+                        if on_chunk is not None and len(pieces) > sent:
+                            on_chunk(
+                                pointer,
+                                pieces[sent] if len(pieces) == sent + 1 else "".join(pieces[sent:]),
+                            )
+                        pieces.clear()
+                        sent = 0
+                        value = string
+                    elif c == "\\":
+                        m = _ESCAPE.match(text, j)
+                        if m is None:
+                            if _ESCAPE_PREFIX.match(text, j) is not None:
+                                carry = text[j:]
+                                break
+                            raise JSONSyntaxError("invalid escape", base + _escape_error(text, j))
+                        simple = m.group(1)
+                        if simple is not None:
+                            pieces.append(_SIMPLE_ESCAPES[simple])
+                            i = j + 2
+                        else:
+                            code = int(m.group(2), 16)
+                            i = j + 6
+                            if 0xD800 <= code <= 0xDBFF:  # a high surrogate: pair it if it can be
+                                low = _ESCAPE.match(text, i)
+                                if low is not None and low.group(2) is not None:
+                                    low_code = int(low.group(2), 16)
+                                    if 0xDC00 <= low_code <= 0xDFFF:
+                                        code = 0x10000 + ((code - 0xD800) << 10) + low_code - 0xDC00
+                                        i += 6
+                                elif low is None and (i == n or _ESCAPE_PREFIX.match(text, i)):
+                                    carry = text[j:]
+                                    break
+                            pieces.append(chr(code))
+                        continue
+                    else:
+                        raise JSONSyntaxError("control character in string", base + j)
+                elif state == _WORD:
+                    m = not_word(text, i)
+                    if m is None:
+                        word_pieces.append(text[i:] if i else text)
+                        break
+                    j = m.start()
+                    word_pieces.append(text[i:j])
+                    value = _word_value("".join(word_pieces), word_start)
+                    word_pieces.clear()
+                    i = j
+                else:
+                    c = text[i]
+                    if c in _WHITESPACE:
+                        i += 1
+                        if i < n and text[i] in _WHITESPACE:
+                            m = _NOT_WHITESPACE.search(text, i)
+                            i = n if m is None else m.start()
+                        continue
+                    if state == _AFTER:
+                        if c == ",":
+                            i += 1
+                            if i < n and text[i] == " ":  # `", "`, the common case, in one step
+                                i += 1
+                            if in_list:
+                                state = _VALUE
+                            elif i < n and text[i] == '"':
+                                state = _STRING
+                                in_key = True
+                                i += 1
+                            else:
+                                state = _KEY
+                            continue
+                        assert top is not None
+                        if c != ("]" if in_list else "}"):
+                            raise JSONSyntaxError(
+                                "expected ',' or the end of the container", base + i
+                            )
+                        i += 1
+                        value = top
+                        stack.pop()
+                        keys.pop()
+                        pointer = pointers.pop()
+                        top = stack[-1] if stack else None
+                        in_list = type(top) is list
+                    elif state <= _VALUE_OR_CLOSE:
+                        if c == "]" and state == _VALUE_OR_CLOSE:
+                            assert top is not None
+                            i += 1
+                            value = top
+                            stack.pop()
+                            keys.pop()
+                            pointer = pointers.pop()
+                            top = stack[-1] if stack else None
+                            in_list = type(top) is list
+                        else:
+                            # A value begins: its pointer, from its container's.
+                            if top is None:
+                                pointer = ""
+                            elif in_list:
+                                pointer = f"{pointers[-1]}/{len(top)}"
+                            else:
+                                key = keys[-1]
+                                if "~" in key or "/" in key:
+                                    key = key.replace("~", "~0").replace("/", "~1")
+                                pointer = f"{pointers[-1]}/{key}"
+                            if c == '"':
+                                state = _STRING
+                                in_key = False
+                                i += 1
+                                continue
+                            if c == "{" or c == "[":
+                                if len(stack) >= max_depth:
+                                    raise JSONSyntaxError("nesting deeper than max_depth", base + i)
+                                top = {} if c == "{" else []
+                                in_list = c == "["
+                                stack.append(top)
+                                keys.append("")
+                                pointers.append(pointer)
+                                state = _VALUE_OR_CLOSE if in_list else _KEY_OR_CLOSE
+                                i += 1
+                                continue
+                            if c not in _WORD_CHARS:
+                                raise JSONSyntaxError("expected a value", base + i)
+                            m = not_word(text, i)
+                            if m is None:  # the word may go on in the next fragment
+                                word_pieces.append(text[i:] if i else text)
+                                word_start = base + i
+                                state = _WORD
+                                break
+                            j = m.start()
+                            value = _word_value(text[i:j], base + i)
+                            i = j
+                    elif state <= _KEY:
+                        if c == '"':
+                            state = _STRING
+                            in_key = True
+                            i += 1
+                            continue
+                        if c != "}" or state != _KEY_OR_CLOSE:
+                            raise JSONSyntaxError("expected a string key", base + i)
+                        assert top is not None
+                        i += 1
+                        value = top
+                        stack.pop()
+                        keys.pop()
+                        pointer = pointers.pop()
+                        top = stack[-1] if stack else None
+                        in_list = type(top) is list
+                    elif state == _COLON:
+                        if c != ":":
+                            raise JSONSyntaxError("expected ':'", base + i)
+                        state = _VALUE
+                        i += 1
+                        continue
+                    else:
+                        raise JSONSyntaxError("extra data after the value", base + i)
+                # `value`, at `pointer`, is complete: put it in its container.
+                if top is None:
+                    root = value
+                    state = _END
+                    root_done = True
+                else:
+                    if isinstance(top, list):
+                        top.append(value)
+                    else:
+                        top[keys[-1]] = value
+                    state = _AFTER
+                on_done(pointer, value)
+        except JSONSyntaxError:
+            # What the fragment held of a string value before the error still goes out.
+            if state == _STRING and not in_key and on_chunk is not None and len(pieces) > sent:
+                on_chunk(pointer, "".join(pieces[sent:]))
+            raise
+        if state == _STRING and not in_key and on_chunk is not None and len(pieces) > sent:
+            on_chunk(pointer, pieces[sent] if len(pieces) == sent + 1 else "".join(pieces[sent:]))
+            sent = len(pieces)
+        base += n
+        text = yield root_done
+    # The end of the input.
+    if state == _WORD:
+        value = _word_value("".join(word_pieces), word_start)
+        if top is None:
+            root = value
             state = _END
-            self.root_done = True
-        self._on_done(pointer, value)
-        return state
+            root_done = True
+            on_done(pointer, value)
+        else:
+            state = _AFTER  # inside a container the end proves nothing: no on_done
+    if state == _END:
+        return root, root_done
+    if state == _VALUE and top is None:  # nothing but whitespace was fed
+        return {}, False
+    reason = "unterminated string" if state == _STRING else "unexpected end of input"
+    raise JSONSyntaxError(reason, base)
