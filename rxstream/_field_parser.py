@@ -68,7 +68,7 @@ class FieldParser:
     `max_depth` bounds the nesting of arrays and objects: deeper input is a syntax error.
     """
 
-    __slots__ = ("_consumed", "_error", "_finished", "_root", "_send", "root_done")
+    __slots__ = ("_consumed", "_finished", "_root", "_send", "error", "root_done")
 
     def __init__(
         self,
@@ -81,9 +81,10 @@ class FieldParser:
         next(scanner)
         self._send = scanner.send
         self._consumed = 0
-        self._error: JSONSyntaxError | None = None
         self._finished = False
         self._root: object = None
+        self.error: JSONSyntaxError | None = None
+        """The first syntax error met so far, if any (parsing stopped there); read only."""
         self.root_done = False
         """Whether `on_done` was called for the whole input (pointer `""`)."""
 
@@ -91,11 +92,6 @@ class FieldParser:
     def consumed(self) -> int:
         """The total number of characters fed so far."""
         return self._consumed
-
-    @property
-    def error(self) -> JSONSyntaxError | None:
-        """The first syntax error met so far, if any (parsing stopped there)."""
-        return self._error
 
     def feed(self, chunk: str) -> None:
         """Consume the next fragment, calling back for what it completes, then for the new
@@ -109,13 +105,13 @@ class FieldParser:
         if not chunk:
             return
         self._consumed += len(chunk)  # first: callbacks may read it
-        if self._error is not None:
+        if self.error is not None:
             return
         try:
             if self._send(chunk):
                 self.root_done = True
         except JSONSyntaxError as exc:
-            self._error = exc
+            self.error = exc
         except StopIteration:
             raise RuntimeError("FieldParser.feed() after a callback raised") from None
 
@@ -126,7 +122,7 @@ class FieldParser:
         incomplete). Raises `JSONSyntaxError` if the input is invalid or incomplete."""
         if not self._finished:
             self._finished = True
-            if self._error is None:
+            if self.error is None:
                 try:
                     self._send(None)
                 except StopIteration as stop:
@@ -134,9 +130,9 @@ class FieldParser:
                     if done:
                         self.root_done = True
                 except JSONSyntaxError as exc:
-                    self._error = exc
-        if self._error is not None:
-            raise self._error
+                    self.error = exc
+        if self.error is not None:
+            raise self.error
         return self._root
 
 

@@ -12,7 +12,12 @@ from .._accumulate import MessageAccumulator, StreamItem
 from .._blocks import ToolState, input_json_error
 from .._field_parser import FieldParser
 from .._partial_json import JSONSyntaxError
-from .._types import ServerToolUseBlock, ToolUseBlock
+from .._types import (
+    ContentBlockDeltaEvent,
+    InputJSONDelta,
+    ServerToolUseBlock,
+    ToolUseBlock,
+)
 from ._base import EventHandler, Operator, event_operator
 from ._tools import ToolInput
 
@@ -124,15 +129,18 @@ def _field_operator(
         parsing: dict[int, _Parsing] = {}
 
         def on_next(event: StreamItem) -> None:
-            if event.type == "content_block_delta":
+            # `type() is`: the fragments of a long input are nearly every event.
+            if type(event) is ContentBlockDeltaEvent:
                 parsed = parsing.get(event.index)
-                if parsed is not None and event.delta.type == "input_json_delta":
-                    parser = parsed.parser
-                    parser.feed(event.delta.partial_json)
-                    parsed.fed = True
-                    if parser.error is not None:
-                        raise input_json_error(parsed.start.name, event.index, parser.error)
-                    return
+                if parsed is not None:
+                    delta = event.delta
+                    if type(delta) is InputJSONDelta:
+                        parser = parsed.parser
+                        parser.feed(delta.partial_json)
+                        parsed.fed = True
+                        if parser.error is not None:
+                            raise input_json_error(parsed.start.name, event.index, parser.error)
+                        return
                 accumulator.feed(event)
             elif event.type == "content_block_start":
                 accumulator.feed(event)
