@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+import msgspec
 from reactivex import abc
 
 from .._accumulate import MessageAccumulator, StreamItem
@@ -24,32 +25,17 @@ from ._tools import ToolInput
 __all__ = ["FieldDone", "StringChunk", "tool_field", "tool_fields"]
 
 
-class FieldDone:
+class FieldDone(msgspec.Struct):
     """A value of a tool input, complete: `pointer` is its RFC 6901 JSON Pointer in the input
     (`""` is the whole input, done last). Containers are the same objects the final input
     holds: do not mutate them."""
 
-    __slots__ = ("index", "pointer", "tool_id", "tool_name", "value")
-
-    def __init__(self, index: int, tool_id: str, tool_name: str, pointer: str, value: Any) -> None:
-        self.index = index
-        self.tool_id = tool_id
-        self.tool_name = tool_name
-        self.pointer = pointer
-        self.value = value
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, FieldDone):
-            return NotImplemented
-        return (self.index, self.tool_id, self.tool_name, self.pointer, self.value) == (
-            other.index,
-            other.tool_id,
-            other.tool_name,
-            other.pointer,
-            other.value,
-        )
-
-    __hash__ = None  # type: ignore[assignment]
+    # A msgspec Struct, built in C: one is made for every value of every input.
+    index: int
+    tool_id: str
+    tool_name: str
+    pointer: str
+    value: Any
 
     def __repr__(self) -> str:
         return (
@@ -58,32 +44,17 @@ class FieldDone:
         )
 
 
-class StringChunk:
+class StringChunk(msgspec.Struct):
     """A piece of a string value of a tool input as it arrives, escapes decoded: the pieces of
     one string concatenate to its final value. Where the pieces are cut depends on how the
     input was streamed."""
 
-    __slots__ = ("index", "pointer", "text", "tool_id", "tool_name")
-
-    def __init__(self, index: int, tool_id: str, tool_name: str, pointer: str, text: str) -> None:
-        self.index = index
-        self.tool_id = tool_id
-        self.tool_name = tool_name
-        self.pointer = pointer
-        self.text = text
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, StringChunk):
-            return NotImplemented
-        return (self.index, self.tool_id, self.tool_name, self.pointer, self.text) == (
-            other.index,
-            other.tool_id,
-            other.tool_name,
-            other.pointer,
-            other.text,
-        )
-
-    __hash__ = None  # type: ignore[assignment]
+    # A msgspec Struct, built in C: one is made for nearly every fragment of a long string.
+    index: int
+    tool_id: str
+    tool_name: str
+    pointer: str
+    text: str
 
     def __repr__(self) -> str:
         return (
