@@ -68,7 +68,7 @@ class FieldParser:
     `max_depth` bounds the nesting of arrays and objects: deeper input is a syntax error.
     """
 
-    __slots__ = ("_consumed", "_finished", "_root", "_send", "error", "root_done")
+    __slots__ = ("_consumed", "_finished", "_root", "_send", "error", "feed_strict", "root_done")
 
     def __init__(
         self,
@@ -80,6 +80,10 @@ class FieldParser:
         scanner = _scan(on_done, on_chunk, max_depth)
         next(scanner)
         self._send = scanner.send
+        self.feed_strict: Callable[[str], bool] = scanner.send
+        """Like `feed`, with nothing in between the caller and the scanner, for a caller that
+        stops at the first error: raises `JSONSyntaxError` (the parser cannot go on) and does
+        not count `consumed`. Returns whether the whole input is done."""
         self._consumed = 0
         self._finished = False
         self._root: object = None
@@ -102,16 +106,13 @@ class FieldParser:
         raised (the parser cannot resume)."""
         if self._finished:
             raise RuntimeError("FieldParser.feed() called after finish()")
-        if not chunk:
-            return
         self._consumed += len(chunk)  # first: callbacks may read it
-        if self.error is not None:
-            return
         try:
             if self._send(chunk):
                 self.root_done = True
         except JSONSyntaxError as exc:
             self.error = exc
+            self._send = _stopped  # parsing stopped there: later fragments are only counted
         except StopIteration:
             raise RuntimeError("FieldParser.feed() after a callback raised") from None
 
@@ -126,6 +127,10 @@ class FieldParser:
                 try:
                     self._send(None)
                 except StopIteration as stop:
+                    if stop.value is None:  # `feed_strict` or a callback raised
+                        raise RuntimeError(
+                            "FieldParser.finish() after the scanner raised"
+                        ) from None
                     self._root, done = stop.value
                     if done:
                         self.root_done = True
@@ -134,6 +139,10 @@ class FieldParser:
         if self.error is not None:
             raise self.error
         return self._root
+
+
+def _stopped(chunk: str | None) -> bool:
+    return False
 
 
 def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner:
@@ -166,6 +175,29 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
             carry = ""
         n = len(text)
         i = 0
+        if state == _WORD:  # a number or literal the last fragment ended in: only here
+            m = not_word(text)
+            if m is None:
+                word_pieces.append(text)
+                base += n
+                text = yield root_done
+                continue
+            i = m.start()
+            word_pieces.append(text[:i])
+            value = _word_value("".join(word_pieces), word_start)
+            word_pieces.clear()
+            # As at the end of the loop below: `value` is complete.
+            if top is None:
+                root = value
+                state = _END
+                root_done = True
+            else:
+                if isinstance(top, list):
+                    top.append(value)
+                else:
+                    top[keys[-1]] = value
+                state = _AFTER
+            on_done(pointer, value)
         try:
             while i < n:
                 if state == _STRING:
@@ -227,16 +259,6 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                         continue
                     else:
                         raise JSONSyntaxError("control character in string", base + j)
-                elif state == _WORD:
-                    m = not_word(text, i)
-                    if m is None:
-                        word_pieces.append(text[i:] if i else text)
-                        break
-                    j = m.start()
-                    word_pieces.append(text[i:j])
-                    value = _word_value("".join(word_pieces), word_start)
-                    word_pieces.clear()
-                    i = j
                 else:
                     c = text[i]
                     if c in _WHITESPACE:

@@ -71,7 +71,7 @@ class _Parsing:
     """A tool block whose input is being parsed: its start, its parser, its `on_done`, and
     whether any fragment (even "") came."""
 
-    __slots__ = ("fed", "on_done", "parser", "start")
+    __slots__ = ("fed", "feed", "on_done", "parser", "start")
 
     def __init__(
         self,
@@ -81,6 +81,7 @@ class _Parsing:
     ) -> None:
         self.start = start
         self.parser = parser
+        self.feed = parser.feed_strict  # the stream ends at the first error
         self.on_done = on_done
         self.fed = False
 
@@ -106,11 +107,11 @@ def _field_operator(
                 if parsed is not None:
                     delta = event.delta
                     if type(delta) is InputJSONDelta:
-                        parser = parsed.parser
-                        parser.feed(delta.partial_json)
+                        try:
+                            parsed.feed(delta.partial_json)
+                        except JSONSyntaxError as exc:
+                            raise input_json_error(parsed.start.name, event.index, exc) from None
                         parsed.fed = True
-                        if parser.error is not None:
-                            raise input_json_error(parsed.start.name, event.index, parser.error)
                         return
                 accumulator.feed(event)
             elif event.type == "content_block_start":
