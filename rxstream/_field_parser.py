@@ -220,6 +220,13 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                                 state = _VALUE
                                 if i < n and text[i] == " ":
                                     i += 1
+                                if i < n and text[i] == '"':  # and a string value begins
+                                    if "~" in string or "/" in string:
+                                        string = string.replace("~", "~0").replace("/", "~1")
+                                    pointer = f"{pointers[-1]}/{string}"
+                                    state = _STRING
+                                    in_key = False
+                                    i += 1
                             else:
                                 state = _COLON
                             continue
@@ -377,6 +384,18 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                         top[keys[-1]] = value
                     state = _AFTER
                 on_done(pointer, value)
+                if i < n and text[i] == "," and state == _AFTER:  # `", "`, as below, in one step
+                    i += 1
+                    if i < n and text[i] == " ":
+                        i += 1
+                    if in_list:
+                        state = _VALUE
+                    elif i < n and text[i] == '"':
+                        state = _STRING
+                        in_key = True
+                        i += 1
+                    else:
+                        state = _KEY
         except JSONSyntaxError:
             # What the fragment held of a string value before the error still goes out.
             if state == _STRING and not in_key and on_chunk is not None and len(pieces) > sent:
