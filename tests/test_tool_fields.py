@@ -603,3 +603,48 @@ def test_deep_nesting_gets_one_done_per_level_innermost_first(opener: str) -> No
     segment = "/0" if opener == "[" else "/k"
     assert [pointer for pointer, _ in done] == [segment * k for k in range(depth, -1, -1)]
     assert done[-1][1] is final
+
+
+def test_after_an_error_fragments_are_only_counted_and_finish_raises_the_first_error() -> None:
+    chunks: list[tuple[str, str]] = []
+    parser = FieldParser(lambda pointer, value: None, lambda p, t: chunks.append((p, t)))
+    parser.feed('{"a": "xy\x01z')
+    assert chunks == [("/a", "xy")]  # what the string held before the bad character
+    error = parser.error
+    assert error is not None
+    assert (error.reason, error.offset) == ("control character in string", 9)
+    parser.feed('"}')
+    assert parser.consumed == 13
+    assert chunks == [("/a", "xy")]
+    with pytest.raises(rxstream._partial_json.JSONSyntaxError) as caught:
+        parser.finish()
+    assert caught.value is error
+    with pytest.raises(RuntimeError, match="after finish"):
+        parser.feed("x")
+
+
+def test_feed_strict_raises_at_the_first_error_and_the_parser_cannot_go_on() -> None:
+    done: list[tuple[str, Any]] = []
+    parser = FieldParser(lambda pointer, value: done.append((pointer, value)))
+    assert parser.feed_strict('{"n": [1, ') is False
+    with pytest.raises(rxstream._partial_json.JSONSyntaxError) as caught:
+        parser.feed_strict("2x]}")
+    assert (caught.value.reason, caught.value.offset) == ("invalid number", 11)
+    assert done == [("/n/0", 1)]
+    with pytest.raises(RuntimeError):
+        parser.finish()
+    assert FieldParser(lambda p, v: None).feed_strict("[1] ") is True  # the whole input is done
+
+
+def test_field_events_compare_by_value_and_show_without_the_tool_id() -> None:
+    done = FieldDone(0, "toolu_1", "fetch", "/urls/0", "http://a")
+    assert done == FieldDone(0, "toolu_1", "fetch", "/urls/0", "http://a")
+    assert done != FieldDone(0, "toolu_2", "fetch", "/urls/0", "http://a")
+    assert done != StringChunk(0, "toolu_1", "fetch", "/urls/0", "http://a")
+    assert (
+        repr(done) == "FieldDone(index=0, tool_name='fetch', pointer='/urls/0', value='http://a')"
+    )
+    chunk = StringChunk(1, "toolu_1", "fetch", "/t", "ab")
+    assert repr(chunk) == "StringChunk(index=1, tool_name='fetch', pointer='/t', text='ab')"
+    with pytest.raises(TypeError):
+        hash(chunk)
