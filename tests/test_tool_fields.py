@@ -640,7 +640,8 @@ def test_field_events_compare_by_value_and_show_without_the_tool_id() -> None:
     done = FieldDone(0, "toolu_1", "fetch", "/urls/0", "http://a")
     assert done == FieldDone(0, "toolu_1", "fetch", "/urls/0", "http://a")
     assert done != FieldDone(0, "toolu_2", "fetch", "/urls/0", "http://a")
-    assert done != StringChunk(0, "toolu_1", "fetch", "/urls/0", "http://a")
+    other: object = StringChunk(0, "toolu_1", "fetch", "/urls/0", "http://a")
+    assert done != other
     assert (
         repr(done) == "FieldDone(index=0, tool_name='fetch', pointer='/urls/0', value='http://a')"
     )
