@@ -8,19 +8,23 @@ up to those marks, once, on first access.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeAlias
 
 import msgspec
 
-from ._blocks import BlockState, TextState, ThinkingState, ToolState, state_for
+from ._blocks import BlockState, TextState, ThinkingState, ToolState, WholeState, state_for
+from ._cut import CutBlock
 from ._errors import StreamDecodeError
 from ._types import (
     CitationsDelta,
+    CompactionBlock,
+    CompactionDelta,
     ContentBlock,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
     ContentBlockStopEvent,
     Delta,
+    FallbackBlock,
     InputJSONDelta,
     Message,
     MessageDeltaEvent,
@@ -50,7 +54,7 @@ class MessageSnapshot:
     O(size of the message), and caches it; the other fields cost nothing.
     """
 
-    __slots__ = ("_blocks", "_marks", "_message", "_skeleton", "complete")
+    __slots__ = ("_blocks", "_marks", "_message", "_open", "_skeleton", "complete", "cut_blocks")
 
     def __init__(
         self,
@@ -58,13 +62,19 @@ class MessageSnapshot:
         blocks: tuple[BlockState, ...],
         marks: tuple[object, ...],
         complete: bool,
+        open_blocks: frozenset[int] = frozenset(),
+        cut_blocks: tuple[CutBlock, ...] = (),
     ) -> None:
         self._skeleton = skeleton
         self._blocks = blocks
         self._marks = marks
+        self._open = open_blocks
         self._message: Message | None = None
         self.complete = complete
         """Whether `message_stop` had arrived."""
+        self.cut_blocks = cut_blocks
+        """The blocks the message ended inside (no `content_block_stop`), once
+        `message_stop` has arrived; empty before, and for a message whose blocks all ended."""
 
     def to_message(self) -> Message:
         """The snapshot as a frozen `Message` (built on first call, then cached)."""
@@ -152,6 +162,18 @@ else:
     StreamItem = documented_alias(_ITEM_DOC, (*MessageStreamEvent.__args__, SnapshotEvent))
 
 
+# Usage counts of `message_delta` that overwrite the message's when present (cumulative).
+_DELTA_USAGE_FIELDS: Final = (
+    "input_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "server_tool_use",
+    "output_tokens_details",
+    "iterations",
+    "fallback_credit",
+)
+
+
 def _bad(event: StreamItem, why: str) -> StreamDecodeError:
     return StreamDecodeError(f"{event.type} event: {why}")
 
@@ -164,13 +186,16 @@ class MessageAccumulator:
     `ping`, `error` and unknown events leave the message unchanged.
     """
 
-    __slots__ = ("_blocks", "_skeleton", "_snapshot", "complete")
+    __slots__ = ("_blocks", "_open", "_skeleton", "_snapshot", "complete", "cut_blocks")
 
     def __init__(self) -> None:
         self._skeleton: Message | None = None
         self._blocks: list[BlockState] = []
+        self._open: set[int] = set()  # blocks started and not stopped
         self._snapshot: MessageSnapshot | None = None
         self.complete = False
+        self.cut_blocks: tuple[CutBlock, ...] = ()
+        """The blocks the message ended inside (see `CutBlock`), set at `message_stop`."""
 
     @property
     def started(self) -> bool:
@@ -217,18 +242,40 @@ class MessageAccumulator:
                 raise _bad(
                     event, f"index {event.index}, but {len(self._blocks)} blocks came before it"
                 )
-            self._blocks.append(state_for(event.content_block))
+            block = event.content_block
+            self._blocks.append(state_for(block))
+            self._open.add(event.index)
+            if type(block) is FallbackBlock:
+                # The SDK's beta stream relabels the message with the model now answering,
+                # as the API does for a non-streaming response.
+                self._skeleton = msgspec.structs.replace(self._skeleton, model=block.to.model)
         elif kind == "content_block_stop":
             assert isinstance(event, ContentBlockStopEvent)
             state = self._state(event, event.index)
             if isinstance(state, ToolState):
                 state.stop(event.index)
+            self._open.discard(event.index)
         elif kind == "message_delta":
             assert isinstance(event, MessageDeltaEvent)
             self._apply_message_delta(event)
         elif kind == "message_stop":
+            if self._open and not self.complete:
+                self._cut_open_blocks()
             self.complete = True
         self._snapshot = None
+
+    def _cut_open_blocks(self) -> None:
+        """The message ended inside the open blocks: end them as the SDK leaves them."""
+        skeleton = self._skeleton
+        assert skeleton is not None
+        cut = []
+        for index in sorted(self._open):
+            state = self._blocks[index]
+            if isinstance(state, ToolState):
+                state.cut(index)
+            cut.append(CutBlock(index, state.block_at(state.mark()), skeleton.stop_reason))
+        self._open.clear()
+        self.cut_blocks = tuple(cut)
 
     def _resume(self, snapshot: MessageSnapshot) -> None:
         # Before message_start: a late joiner. After: a consumer that fell behind and skipped
@@ -237,7 +284,9 @@ class MessageAccumulator:
         self._blocks = [
             state.fork(mark) for state, mark in zip(snapshot._blocks, snapshot._marks, strict=True)
         ]
+        self._open = set(snapshot._open)
         self.complete = snapshot.complete
+        self.cut_blocks = snapshot.cut_blocks
 
     def _state(self, event: MessageStreamEvent, index: int) -> BlockState:
         if not 0 <= index < len(self._blocks):
@@ -262,6 +311,16 @@ class MessageAccumulator:
             state.signature = delta.signature
         elif type(delta) is CitationsDelta and type(state) is TextState:
             state.citations.append(delta.citation)
+        elif type(delta) is CompactionDelta and type(state) is WholeState:
+            block = state.block
+            if type(block) is not CompactionBlock:
+                raise _bad(
+                    event, f"a compaction_delta for block {event.index}, a {block.type} block"
+                )
+            # Assigned, not appended, both fields: as the SDK does.
+            state.block = msgspec.structs.replace(
+                block, content=delta.content, encrypted_content=delta.encrypted_content
+            )
         elif delta.type == "unknown":
             return
         else:
@@ -275,16 +334,16 @@ class MessageAccumulator:
         delta, usage = event.delta, event.usage
         # Usage counts are cumulative: overwrite with every value that is present.
         changes: dict[str, Any] = {"output_tokens": usage.output_tokens}
-        for field in (
-            "input_tokens",
-            "cache_creation_input_tokens",
-            "cache_read_input_tokens",
-            "server_tool_use",
-            "output_tokens_details",
-        ):
+        for field in _DELTA_USAGE_FIELDS:
             value = getattr(usage, field)
             if value is not None:
                 changes[field] = value
+        message: dict[str, Any] = {}
+        # Beta fields: present only when they change, otherwise the message_start value stays.
+        if event.context_management is not None:
+            message["context_management"] = event.context_management
+        if event.input_transformations is not None:
+            message["input_transformations"] = event.input_transformations
         self._skeleton = msgspec.structs.replace(
             skeleton,
             stop_reason=delta.stop_reason,
@@ -292,6 +351,7 @@ class MessageAccumulator:
             stop_details=delta.stop_details,
             container=delta.container if delta.container is not None else skeleton.container,
             usage=msgspec.structs.replace(skeleton.usage, **changes),
+            **message,
         )
 
     def snapshot(self) -> MessageSnapshot:
@@ -303,7 +363,12 @@ class MessageAccumulator:
                 raise RuntimeError("no message yet: message_start has not arrived")
             blocks = tuple(self._blocks)
             snapshot = MessageSnapshot(
-                self._skeleton, blocks, tuple(b.mark() for b in blocks), self.complete
+                self._skeleton,
+                blocks,
+                tuple(b.mark() for b in blocks),
+                self.complete,
+                frozenset(self._open),
+                self.cut_blocks,
             )
             self._snapshot = snapshot
         return snapshot

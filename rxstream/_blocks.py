@@ -16,6 +16,7 @@ from ._partial_json import JSONSyntaxError, PartialJSONParser
 from ._types import (
     Citation,
     ContentBlock,
+    MCPToolUseBlock,
     ServerToolUseBlock,
     TextBlock,
     ThinkingBlock,
@@ -24,10 +25,12 @@ from ._types import (
 
 __all__ = [
     "COMPACT_RUN",
+    "TOOL_BLOCKS",
     "BlockState",
     "Parts",
     "TextState",
     "ThinkingState",
+    "ToolBlock",
     "ToolState",
     "WholeState",
     "input_json_error",
@@ -35,6 +38,10 @@ __all__ = [
 ]
 
 _EMPTY: Final[tuple[Any, ...]] = ()
+
+ToolBlock: TypeAlias = ToolUseBlock | ServerToolUseBlock | MCPToolUseBlock
+"""The blocks whose `input` streams as `input_json_delta` fragments (the SDK's list)."""
+TOOL_BLOCKS: Final = (ToolUseBlock, ServerToolUseBlock, MCPToolUseBlock)
 
 
 class BlockState(Protocol):
@@ -190,32 +197,37 @@ class TextState:
         citations = self.start.citations
         if mark[1] or citations is not None:
             citations = tuple(self.citations[: mark[1]])
-        block = TextBlock(text=self.text.text_at(mark[0]), citations=citations)
+        block = TextBlock(
+            text=self.text.text_at(mark[0]), citations=citations, extras=self.start.extras
+        )
         self._cache = (mark, block)
         return block
 
 
 class ThinkingState:
-    __slots__ = ("signature", "thinking")
+    __slots__ = ("extras", "signature", "thinking")
 
     def __init__(self, start: ThinkingBlock) -> None:
         self.thinking = Parts(start.thinking)
         self.signature = start.signature
+        self.extras = start.extras
 
     def mark(self) -> tuple[int, str]:
         return (self.thinking.count(), self.signature)
 
     def fork(self, mark: tuple[int, str]) -> ThinkingState:
-        state = ThinkingState(ThinkingBlock(thinking="", signature=mark[1]))
+        state = ThinkingState(ThinkingBlock(thinking="", signature=mark[1], extras=self.extras))
         state.thinking = self.thinking.fork(mark[0])
         return state
 
     def block_at(self, mark: tuple[int, str]) -> ThinkingBlock:
-        return ThinkingBlock(thinking=self.thinking.text_at(mark[0]), signature=mark[1])
+        return ThinkingBlock(
+            thinking=self.thinking.text_at(mark[0]), signature=mark[1], extras=self.extras
+        )
 
 
 class ToolState:
-    """A tool_use / server_tool_use block whose input streams as JSON fragments.
+    """A tool_use / server_tool_use / mcp_tool_use block whose input streams as JSON fragments.
 
     Fragments are only kept as they arrive; the incremental parser catches up with them
     when a partial value is asked for (still O(n) in all), so a consumer that never reads
@@ -224,12 +236,12 @@ class ToolState:
 
     __slots__ = ("_parsed", "final", "fragments", "parser", "start")
 
-    def __init__(self, start: ToolUseBlock | ServerToolUseBlock) -> None:
+    def __init__(self, start: ToolBlock) -> None:
         self.start = start
         self.fragments: list[str] = []
         self.parser = PartialJSONParser()
         self._parsed = 0  # how many fragments the parser has been fed
-        self.final: ToolUseBlock | ServerToolUseBlock | None = None
+        self.final: ToolBlock | None = None
 
     def feed(self, fragment: str) -> None:
         self.fragments.append(fragment)
@@ -269,7 +281,7 @@ class ToolState:
             state.final = self.final
         return state
 
-    def block_at(self, mark: int) -> ToolUseBlock | ServerToolUseBlock:
+    def block_at(self, mark: int) -> ToolBlock:
         if self.final is not None and mark == len(self.fragments):
             return self.final
         return msgspec.structs.replace(self.start, input=self.input_at(mark))
@@ -283,6 +295,22 @@ class ToolState:
             self.final = msgspec.structs.replace(self.start, input=value)
         else:
             self.final = self.start
+
+    def cut(self, index: int) -> None:
+        """The message ended inside this block: its input is what the SDK shows for the
+        fragments so far (an unfinished string, key or literal left out)."""
+        if not "".join(self.fragments).strip(_JSON_WHITESPACE):
+            self.final = self.start
+            return
+        try:
+            value = self.catch_up().cut_value()
+        except JSONSyntaxError as exc:
+            raise StreamDecodeError(
+                f"invalid input JSON for tool {self.start.name!r} (block {index}, cut off "
+                f"before its end) at offset {exc.offset}: {exc.reason}",
+                offset=exc.offset,
+            ) from None
+        self.final = msgspec.structs.replace(self.start, input=value)
 
     def _complete_input(self) -> Any:
         """The whole input, validated strictly: `PartialJSONParser.finish()`'s result, taken
@@ -315,21 +343,22 @@ def _reject_constant(name: str) -> Any:
 
 
 class WholeState:
-    """A block that arrives whole (tool results, redacted thinking, unknown types)."""
+    """A block that arrives whole (tool results, redacted thinking, unknown types), or
+    whose deltas replace fields (compaction): its mark is the block itself."""
 
     __slots__ = ("block",)
 
     def __init__(self, block: ContentBlock) -> None:
         self.block = block
 
-    def mark(self) -> None:
-        return None
-
-    def fork(self, mark: None) -> WholeState:
-        return self
-
-    def block_at(self, mark: None) -> ContentBlock:
+    def mark(self) -> ContentBlock:
         return self.block
+
+    def fork(self, mark: ContentBlock) -> WholeState:
+        return WholeState(mark)
+
+    def block_at(self, mark: ContentBlock) -> ContentBlock:
+        return mark
 
 
 def state_for(block: ContentBlock) -> BlockState:
@@ -337,6 +366,6 @@ def state_for(block: ContentBlock) -> BlockState:
         return TextState(block)
     if isinstance(block, ThinkingBlock):
         return ThinkingState(block)
-    if isinstance(block, ToolUseBlock | ServerToolUseBlock):
+    if isinstance(block, TOOL_BLOCKS):
         return ToolState(block)
     return WholeState(block)

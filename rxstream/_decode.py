@@ -21,16 +21,20 @@ from ._types import (
     ContentBlock,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
+    Message,
     MessageDeltaEvent,
+    MessageDeltaUsage,
     MessageStartEvent,
     MessageStreamEvent,
     TextBlock,
+    Usage,
     _KnownBlock,
     _KnownCitation,
     _KnownDelta,
     _KnownEvent,
 )
 from ._unknown import UnknownBlock, UnknownCitation, UnknownDelta, UnknownEvent, UnknownValue
+from ._wire import EXTRAS_KEY
 
 __all__ = [
     "aiter_events",
@@ -56,8 +60,12 @@ def _tags(union: Any) -> frozenset[str]:
     return frozenset(t.__struct_config__.tag for t in union.__args__)
 
 
+def _classes(union: Any) -> dict[str, Any]:
+    return {t.__struct_config__.tag: t for t in union.__args__}
+
+
 _EVENT_TAGS: Final = _tags(_KnownEvent)
-_BLOCK_TAGS: Final = _tags(_KnownBlock)
+_BLOCK_CLASSES: Final = _classes(_KnownBlock)
 _DELTA_TAGS: Final = _tags(_KnownDelta)
 _CITATION_TAGS: Final = _tags(_KnownCitation)
 
@@ -69,11 +77,39 @@ def _enc_hook(obj: Any) -> Any:
 
 
 _encoder: Final = msgspec.json.Encoder(enc_hook=_enc_hook)
+_EXTRAS_MARK: Final = b'"' + EXTRAS_KEY.encode() + b'":'
 
 
 def encode(value: Any) -> bytes:
-    """Encode a wire value (event, message, block, ...) back to its JSON bytes."""
-    return _encoder.encode(value)
+    """Encode a wire value (event, message, block, ...) back to its JSON bytes; fields that
+    were kept in `extras` are written back in place, after the declared ones."""
+    data = _encoder.encode(value)
+    if _EXTRAS_MARK in data:  # rare: a value that carries undeclared fields
+        data = _encoder.encode(_spread_extras(_json_decoder.decode(data)))
+    return data
+
+
+# Where an `extras` may sit inside an encoded value: messages, their usage and content
+# blocks, and the events that carry them. Tool inputs and tool results are never visited, so
+# a key there that happens to be named like the extras field stays as it is.
+_NESTED: Final = ("message", "content_block", "usage")
+
+
+def _spread_extras(value: Any) -> Any:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            extras = item.pop(EXTRAS_KEY, None)
+            if isinstance(extras, dict):
+                for key, extra in extras.items():
+                    item.setdefault(key, extra)
+            pending.extend(item[key] for key in _NESTED if isinstance(item.get(key), dict))
+            if item.get("type") == "message" and isinstance(item.get("content"), list):
+                pending.extend(item["content"])
+    return value
 
 
 def _excerpt(data: bytes) -> str:
@@ -164,8 +200,8 @@ _SOME_DELTA: Final = {"type": "signature_delta", "signature": ""}
 
 
 def _convert_event(kind: str, obj: dict[str, Any]) -> MessageStreamEvent:
-    # msgspec cannot decode a tagged union with an unknown tag, so the nested values that may
-    # hold one are converted on their own and put in place.
+    # msgspec cannot decode a tagged union with an unknown tag, nor keep undeclared fields, so
+    # the nested values that may hold either are converted on their own and put in place.
     block = obj.get("content_block")
     if kind == "content_block_start" and isinstance(block, dict):
         start = msgspec.convert({**obj, "content_block": _SOME_BLOCK}, ContentBlockStartEvent)
@@ -177,21 +213,68 @@ def _convert_event(kind: str, obj: dict[str, Any]) -> MessageStreamEvent:
         event = msgspec.convert({**obj, "delta": _SOME_DELTA}, ContentBlockDeltaEvent)
         return msgspec.structs.replace(event, delta=_at(".delta", _convert_delta, delta))
     if kind == "message_delta" and isinstance(delta, dict):
-        # Some proxies drop the nullable stop fields the API always sends.
-        changed = {"stop_reason": None, "stop_sequence": None, **delta}
-        return msgspec.convert({**obj, "delta": changed}, MessageDeltaEvent)
+        return _convert_message_delta(obj, delta)
     message = obj.get("message")
     if kind == "message_start" and isinstance(message, dict):
-        content = message.get("content")
-        if isinstance(content, list):
-            skeleton = {**obj, "message": {**message, "content": []}}
-            begun = msgspec.convert(skeleton, MessageStartEvent)
-            blocks = tuple(
-                _at(f".message.content[{i}]", _convert_block, b) for i, b in enumerate(content)
-            )
-            return MessageStartEvent(message=msgspec.structs.replace(begun.message, content=blocks))
+        return MessageStartEvent(message=_at(".message", _convert_message, message))
     converted: MessageStreamEvent = msgspec.convert(obj, _KnownEvent)
     return converted
+
+
+def _convert_message_delta(obj: dict[str, Any], delta: dict[str, Any]) -> MessageDeltaEvent:
+    # Some proxies drop the nullable stop fields the API always sends.
+    changed = {"stop_reason": None, "stop_sequence": None, **delta}
+    usage, extras = obj.get("usage"), None
+    if isinstance(usage, dict):
+        usage, extras = _split(MessageDeltaUsage, usage)
+    event = msgspec.convert({**obj, "delta": changed, "usage": usage}, MessageDeltaEvent)
+    if extras is not None:
+        event = msgspec.structs.replace(
+            event, usage=msgspec.structs.replace(event.usage, extras=extras)
+        )
+    return event
+
+
+def _convert_message(obj: dict[str, Any]) -> Message:
+    """A message (of `message_start`, or a whole response), keeping undeclared fields."""
+    known, extras = _split(Message, obj)
+    body = dict(known)
+    usage, usage_extras = known.get("usage"), None
+    if isinstance(usage, dict):
+        body["usage"], usage_extras = _split(Usage, usage)
+    content = known.get("content")
+    if isinstance(content, list):
+        body["content"] = []
+    message = msgspec.convert(body, Message)
+    changes: dict[str, Any] = {}
+    if isinstance(content, list):
+        changes["content"] = tuple(
+            _at(f".content[{i}]", _convert_block, b) for i, b in enumerate(content)
+        )
+    if extras is not None:
+        changes["extras"] = extras
+    if usage_extras is not None:
+        changes["usage"] = msgspec.structs.replace(message.usage, extras=usage_extras)
+    return msgspec.structs.replace(message, **changes) if changes else message
+
+
+def _declared(cls: Any) -> frozenset[str]:
+    names = _DECLARED.get(cls)
+    if names is None:
+        names = _DECLARED[cls] = frozenset(cls.__struct_encode_fields__) - {EXTRAS_KEY} | {"type"}
+    return names
+
+
+_DECLARED: Final[dict[Any, frozenset[str]]] = {}
+
+
+def _split(cls: Any, obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """`obj` without the fields `cls` does not declare, and those fields (None: none)."""
+    names = _declared(cls)
+    extras = {k: v for k, v in obj.items() if k not in names}
+    if not extras:
+        return obj, None
+    return {k: v for k, v in obj.items() if k in names}, extras
 
 
 def _convert_tagged(
@@ -209,17 +292,26 @@ def _convert_citation(obj: Any) -> Any:
 
 
 def _convert_block(obj: Any) -> ContentBlock:
-    if (
-        isinstance(obj, dict)
-        and obj.get("type") == "text"
-        and isinstance(obj.get("citations"), list)
-    ):
-        citations = tuple(
-            _at(f".citations[{i}]", _convert_citation, c) for i, c in enumerate(obj["citations"])
-        )
-        block = msgspec.convert({**obj, "citations": None}, TextBlock)
-        return msgspec.structs.replace(block, citations=citations)
-    converted_block: ContentBlock = _convert_tagged(obj, _BLOCK_TAGS, _KnownBlock, UnknownBlock)
+    if isinstance(obj, dict):
+        kind = obj.get("type")
+        cls = _BLOCK_CLASSES.get(kind) if isinstance(kind, str) else None
+        if isinstance(kind, str) and cls is None:
+            return UnknownBlock(kind, msgspec.json.encode(obj))
+        if cls is not None:
+            known, extras = _split(cls, obj)
+            citations = known.get("citations")
+            if cls is TextBlock and isinstance(citations, list):
+                block = msgspec.structs.replace(
+                    msgspec.convert({**known, "citations": None}, TextBlock),
+                    citations=tuple(
+                        _at(f".citations[{i}]", _convert_citation, c)
+                        for i, c in enumerate(citations)
+                    ),
+                )
+            else:
+                block = msgspec.convert(known, cls)
+            return block if extras is None else msgspec.structs.replace(block, extras=extras)
+    converted_block: ContentBlock = msgspec.convert(obj, _KnownBlock)
     return converted_block
 
 

@@ -183,6 +183,40 @@ class PartialJSONParser:
         self._cache = value
         return value
 
+    def cut_value(self) -> object:
+        """The value of an input that ends here unfinished, as the official SDK reads it
+        (jiter's `partial_mode=True`): an unfinished string, key or literal is left out, an
+        unfinished number shows if what came of it is a number, open containers close.
+
+        Raises `JSONSyntaxError` for invalid input, and for a top-level value left unfinished
+        or absent (nothing of it can be shown).
+        """
+        if self._error is not None:
+            raise self._error
+        state = self._state
+        if state == _END:
+            return self._root
+        leaf: object = _MISSING
+        if state == _WORD:
+            word = "".join(self._word_pieces)
+            if _NUMBER.fullmatch(word) or word in _LITERALS:
+                leaf = _word_value(word, self._word_start)
+        stack = self._stack
+        if not stack:
+            if leaf is _MISSING:
+                raise JSONSyntaxError("unexpected end of input", self._consumed)
+            return leaf
+        keys = self._keys
+        for depth in range(len(stack) - 1, -1, -1):  # iterative: depth may reach max_depth
+            copy = stack[depth].copy()
+            if leaf is not _MISSING:
+                if isinstance(copy, list):
+                    copy.append(leaf)
+                else:
+                    copy[keys[depth]] = leaf
+            leaf = copy
+        return leaf
+
     def finish(self) -> object:
         """Strict end: the whole value, with the acceptance of `json.loads` on the full text.
 
