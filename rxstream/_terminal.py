@@ -87,16 +87,20 @@ class LiveView:
     def _on_text(self, text: str) -> None:
         self._write(text)
 
-    def _on_tool(self, update: rxo.ToolInputDelta | rxo.ToolInput) -> None:
-        if isinstance(update, rxo.ToolInput):
+    def _on_tool(self, update: rxo.ToolInputDelta | rxo.ToolInput | rxo.ToolInputCut) -> None:
+        if isinstance(update, rxo.ToolInput | rxo.ToolInputCut):
+            # A cut-off input is never shown as a finished call.
+            note = ""
+            if isinstance(update, rxo.ToolInputCut):
+                note = f" [cut off: {update.stop_reason}]"
             if self._ansi:
-                self._draw_tool(update.input, done=True)
+                self._draw_tool(update.input, done=True, note=note)
             else:
-                self._write(" " + json.dumps(update.input, ensure_ascii=False))
+                self._write(" " + json.dumps(update.input, ensure_ascii=False) + note)
         elif self._ansi:
             self._draw_tool(update.partial, done=False)
 
-    def _draw_tool(self, tool_input: Any, *, done: bool) -> None:
+    def _draw_tool(self, tool_input: Any, *, done: bool, note: str = "") -> None:
         """Redraw the tool call's frame in place: back to its first row, then every row.
 
         If the terminal became narrower than the rows drawn last, a terminal that reflows
@@ -106,7 +110,7 @@ class LiveView:
         size = shutil.get_terminal_size()
         width, height = max(size.columns - 1, 10), max(size.lines - 2, 3)
         tree = json.dumps(tool_input, indent=2, ensure_ascii=False).splitlines()
-        rows = [f"[tool call] {self._tool_name}", *("  " + line for line in tree)]
+        rows = [f"[tool call] {self._tool_name}{note}", *("  " + line for line in tree)]
         if len(rows) > height:  # never taller than the screen: the tail is where it grows
             rows = [rows[0], "  …", *rows[len(rows) - height + 2 :]]
         rows = [row[:width] for row in rows]

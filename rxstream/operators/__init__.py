@@ -18,23 +18,29 @@ from ._text import citations as citations
 from ._text import coalesce_text as coalesce_text
 from ._text import text_deltas as text_deltas
 from ._text import thinking_deltas as thinking_deltas
+from ._tools import CutBlock as CutBlock
 from ._tools import ToolInput as ToolInput
+from ._tools import ToolInputCut as ToolInputCut
 from ._tools import ToolInputDelta as ToolInputDelta
+from ._tools import cut_blocks as cut_blocks
 from ._tools import tool_inputs as tool_inputs
 from ._typed import ToolInputError as ToolInputError
 from ._typed import typed_tool_inputs as typed_tool_inputs
 
 __all__ = [
+    "CutBlock",
     "Decouple",
     "DeliveryStats",
     "FieldDone",
     "StreamMetrics",
     "StringChunk",
     "ToolInput",
+    "ToolInputCut",
     "ToolInputDelta",
     "ToolInputError",
     "citations",
     "coalesce_text",
+    "cut_blocks",
     "decouple",
     "final_message",
     "final_text",
