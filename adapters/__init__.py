@@ -5,6 +5,7 @@ higher-level stream events."""
 from ._async_stream import AsyncMessageStream as AsyncMessageStream
 from ._async_stream import AsyncMessageStreamManager as AsyncMessageStreamManager
 from ._events import CitationEvent as CitationEvent
+from ._events import CompactionEvent as CompactionEvent
 from ._events import InputJsonEvent as InputJsonEvent
 from ._events import ParsedContentBlockStopEvent as ParsedContentBlockStopEvent
 from ._events import ParsedMessageStopEvent as ParsedMessageStopEvent
@@ -22,6 +23,7 @@ __all__ = [
     "AsyncMessageStreamManager",
     "AsyncStream",
     "CitationEvent",
+    "CompactionEvent",
     "InputJsonEvent",
     "MessageStream",
     "MessageStreamManager",

@@ -10,6 +10,7 @@ import reactivex
 from reactivex.subject import Subject
 
 from rxstream._accumulate import MessageAccumulator
+from rxstream._cut import CutBlock
 from rxstream._errors import APIError
 from rxstream._fanout import SharedStream
 from rxstream._http import Response, is_response
@@ -204,6 +205,14 @@ class StreamView:
     def current_message_snapshot(self) -> Message:
         """The message accumulated so far (O(its size), cached until the next event)."""
         return self._core.current_snapshot()
+
+    @property
+    def cut_blocks(self) -> tuple[CutBlock, ...]:
+        """The blocks the message ended inside: started, but no `content_block_stop` came
+        before `message_stop` (a tool input cut by `max_tokens`). Each says its index, the
+        block as `get_final_message()` holds it, and the `stop_reason`. Empty until
+        `message_stop`, and for a message whose blocks all ended."""
+        return self._core.accumulator.cut_blocks
 
     @property
     def response(self) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from rxstream._accumulate import MessageAccumulator
-from rxstream._blocks import Parts, TextState, ThinkingState, ToolState
+from rxstream._blocks import Parts, TextState, ThinkingState, ToolState, WholeState
 from rxstream._types import (
     Citation,
     ContentBlock,
@@ -28,6 +28,7 @@ from rxstream._unknown import UnknownEvent
 
 __all__ = [
     "CitationEvent",
+    "CompactionEvent",
     "InputJsonEvent",
     "LogReader",
     "ParsedContentBlockStopEvent",
@@ -141,6 +142,19 @@ class InputJsonEvent(_Event):
         return value
 
 
+class CompactionEvent(_Event):
+    """A `compaction_delta` (beta): the compaction block's `content` and
+    `encrypted_content` after it (each delta replaces both)."""
+
+    __slots__ = ("content", "encrypted_content")
+    type: ClassVar[Literal["compaction"]] = "compaction"
+    _shown = ("content", "encrypted_content")
+
+    def __init__(self, content: str | None, encrypted_content: str | None) -> None:
+        self.content = content
+        self.encrypted_content = encrypted_content
+
+
 class ParsedContentBlockStopEvent(_Event):
     """`content_block_stop`, with the completed block."""
 
@@ -176,6 +190,7 @@ _SDKEvent: TypeAlias = (
     | ThinkingEvent
     | SignatureEvent
     | InputJsonEvent
+    | CompactionEvent
     | UnknownEvent
 )
 if TYPE_CHECKING:
@@ -260,6 +275,9 @@ def log_events(
                 log.append(state.mark())
         elif type(state) is ThinkingState and kind in ("thinking_delta", "signature_delta"):
             log.append(state.thinking.count())
+        elif type(state) is WholeState and kind == "compaction_delta":
+            compaction: Any = state.block  # a CompactionBlock: the accumulator checked it
+            log.append(CompactionEvent(compaction.content, compaction.encrypted_content))
     elif event.type == "content_block_stop":
         block = accumulator.block(event.index)
         log.append(ParsedContentBlockStopEvent(event.index, block.block_at(block.mark())))

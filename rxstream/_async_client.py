@@ -10,6 +10,7 @@ import anyio
 import reactivex
 
 from . import _http
+from ._beta import Beta
 from ._client_core import (
     DEFAULT_MAX_RETRIES,
     EXCERPT_SIZE,
@@ -56,6 +57,7 @@ class AsyncClient:
     """
 
     messages: AsyncMessages
+    beta: Beta[AsyncMessages]
 
     def __init__(
         self,
@@ -88,6 +90,7 @@ class AsyncClient:
         self._transport_errors = _http.transport_errors(self._http)
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep  # a seam for tests
         self.messages = AsyncMessages(self)
+        self.beta = Beta(self.messages)
 
     @property
     def options(self) -> ClientOptions:

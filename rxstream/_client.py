@@ -10,6 +10,7 @@ from typing import Any, Literal, Unpack, overload
 import reactivex
 
 from . import _http
+from ._beta import Beta
 from ._client_core import (
     DEFAULT_MAX_RETRIES,
     EXCERPT_SIZE,
@@ -55,6 +56,7 @@ class Client:
     """
 
     messages: Messages
+    beta: Beta[Messages]
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class Client:
         self._transport_errors = _http.transport_errors(self._http)
         self._sleep: Callable[[float], None] = time.sleep  # a seam for tests
         self.messages = Messages(self)
+        self.beta = Beta(self.messages)
 
     @property
     def options(self) -> ClientOptions:
