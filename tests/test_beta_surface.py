@@ -1,0 +1,357 @@
+"""The anthropic 2.15 surface, GA and beta: rxstream reads the recorded streams (and built
+ones for the rarer cases) as the SDK's `BetaMessageStream` does, and `client.beta.messages`
+sends and streams as the SDK's.
+
+Final messages are compared as JSON with the normalizations of test_differential_sdk.py
+(null and absent fields are the same, `expires_at` as a datetime), and `by_alias` on the
+SDK side so the fallback block's `from` is `from` on both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import anthropic
+import pytest
+from loopback import Reply, loopback
+from recorded import (
+    GA_RECORDED,
+    PARAMS,
+    RECORDED,
+    SDK,
+    recorded,
+    rx_json,
+    sdk_json,
+)
+from streams import START_USAGE, chunked, normalize, sse
+
+import rxstream
+from rxstream import operators as rxo
+from rxstream.adapters import CompactionEvent
+
+
+@pytest.fixture(scope="module")
+def sdk() -> Iterator[SDK]:
+    official = SDK()
+    yield official
+    official.close()
+
+
+def final_message(chunks: list[bytes]) -> rxstream.Message:
+    out: list[rxstream.Message] = []
+    rxstream.from_sse(chunks).pipe(rxo.final_message()).subscribe(out.append)
+    (message,) = out
+    return message
+
+
+@pytest.mark.parametrize("name", RECORDED)
+@pytest.mark.parametrize("size", [1, 7, None], ids=lambda s: f"chunk={s}")
+def test_recorded_final_message_matches_the_beta_sdk(sdk: SDK, name: str, size: int | None) -> None:
+    data = recorded(name)
+    chunks = chunked(data, size) if size else [data]
+    assert rx_json(final_message(chunks)) == sdk.final_message(chunks, beta=True)
+
+
+@pytest.mark.parametrize("name", GA_RECORDED)
+def test_recorded_final_message_matches_the_ga_sdk(sdk: SDK, name: str) -> None:
+    data = recorded(name)
+    assert rx_json(final_message([data])) == sdk.final_message([data], beta=False)
+
+
+def test_compaction_block_and_iterations_are_typed() -> None:
+    message = final_message([recorded("compaction")])
+    block = message.content[0]
+    assert isinstance(block, rxstream.CompactionBlock)
+    assert (block.content or "").startswith("Summary of the conversation")
+    assert block.encrypted_content == (
+        "EqQBCkYIBhgCIkBm3sXjS4k0aQ2vS0m5pYf8b3n7wVQd1ZcN3hUoR5mT2pG0kLxE8sJ9uYtA1qW6rB4vC7nD2fH3gK5jL0mM9oP"
+    )
+    assert [i["type"] for i in message.usage.iterations or []] == ["compaction", "message"]
+    assert message.context_management == {
+        "applied_edits": [
+            {
+                "type": "clear_tool_uses_20250919",
+                "cleared_tool_uses": 6,
+                "cleared_input_tokens": 23410,
+            }
+        ]
+    }
+
+
+def test_fallback_relabels_the_model_when_its_block_starts() -> None:
+    models: list[str] = []
+    rxstream.from_sse([recorded("fallback")]).pipe(rxo.snapshots()).subscribe(
+        lambda s: models.append(s.model)
+    )
+    first_new = models.index("claude-sonnet-4-6")
+    assert set(models[:first_new]) == {"claude-opus-4-7"}
+    assert set(models[first_new:]) == {"claude-sonnet-4-6"}
+    message = final_message([recorded("fallback")])
+    fallback = message.content[1]
+    assert isinstance(fallback, rxstream.FallbackBlock)
+    assert (fallback.from_.model, fallback.to.model) == ("claude-opus-4-7", "claude-sonnet-4-6")
+    assert message.usage.fallback_credit == {"status": {"type": "redeemed"}}
+    assert message.input_transformations == [
+        {
+            "type": "thinking_dropped",
+            "path": "messages[3].content[0]",
+            "reason": "model_binding_mismatch",
+        }
+    ]
+
+
+def _start(content: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-opus-4-7",
+            "content": content or [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": dict(START_USAGE),
+        },
+    }
+
+
+def _block(index: int, block: dict[str, Any], deltas: list[dict[str, Any]]) -> list[Any]:
+    return [
+        {"type": "content_block_start", "index": index, "content_block": block},
+        *({"type": "content_block_delta", "index": index, "delta": d} for d in deltas),
+        {"type": "content_block_stop", "index": index},
+    ]
+
+
+def _end(usage: dict[str, Any] | None = None, **fields: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": usage or {"output_tokens": 9},
+            **fields,
+        },
+        {"type": "message_stop"},
+    ]
+
+
+BUILT = {
+    # Each compaction_delta assigns both fields: one left out becomes null (the SDK's way).
+    "compaction_deltas_assign": [
+        _start(),
+        *_block(
+            0,
+            {"type": "compaction", "content": None, "signature": "sig", "tool_changes": []},
+            [
+                {"type": "compaction_delta", "content": "first", "encrypted_content": "e1"},
+                {"type": "compaction_delta", "encrypted_content": "e2"},
+            ],
+        ),
+        *_end(),
+    ],
+    "mcp_blocks_and_advisor": [
+        _start(),
+        *_block(
+            0,
+            {
+                "type": "mcp_tool_use",
+                "id": "mcptoolu_1",
+                "name": "search_issues",
+                "server_name": "tracker",
+                "input": {},
+            },
+            [
+                {"type": "input_json_delta", "partial_json": '{"query": "flaky'},
+                {"type": "input_json_delta", "partial_json": ' test", "limit": 5}'},
+            ],
+        ),
+        *_block(
+            1,
+            {
+                "type": "mcp_tool_result",
+                "tool_use_id": "mcptoolu_1",
+                "is_error": False,
+                "content": [{"type": "text", "text": "3 issues"}],
+            },
+            [],
+        ),
+        *_block(
+            2,
+            {
+                "type": "mcp_tool_listing",
+                "mcp_server_name": "tracker",
+                "tools": [{"name": "search_issues", "input_schema": {"type": "object"}}],
+            },
+            [],
+        ),
+        *_block(
+            3,
+            {
+                "type": "advisor_tool_result",
+                "tool_use_id": "srvtoolu_2",
+                "content": {"type": "advisor_result", "text": "Looks right."},
+            },
+            [],
+        ),
+        *_end(),
+    ],
+    "thinking_estimated_tokens_and_output_details": [
+        _start(),
+        *_block(
+            0,
+            {"type": "thinking", "thinking": "", "signature": ""},
+            [
+                {"type": "thinking_delta", "thinking": "Hm.", "estimated_tokens": 3},
+                {"type": "signature_delta", "signature": "sig"},
+            ],
+        ),
+        *_end({"output_tokens": 9, "output_tokens_details": {"thinking_tokens": 3}}),
+    ],
+    # Beta message_delta fields replace message_start's when present, else it survives.
+    "context_management_survives_when_left_out": [
+        {
+            **_start(),
+            "message": {
+                **_start()["message"],
+                "context_management": {"applied_edits": []},
+                "input_transformations": [],
+                "usage": {**START_USAGE, "iterations": [{"type": "message", "input_tokens": 1}]},
+            },
+        },
+        *_block(0, {"type": "text", "text": ""}, [{"type": "text_delta", "text": "ok"}]),
+        *_end(),
+    ],
+}
+
+
+@pytest.mark.parametrize("events", BUILT.values(), ids=BUILT.keys())
+def test_built_final_message_matches_the_beta_sdk(sdk: SDK, events: list[Any]) -> None:
+    data = sse(events)
+    for chunks in (chunked(data, 5), [data]):
+        assert rx_json(final_message(chunks)) == sdk.final_message(chunks, beta=True)
+
+
+def test_mcp_tool_input_is_tracked_like_tool_use() -> None:
+    updates: list[Any] = []
+    rxstream.from_sse([sse(BUILT["mcp_blocks_and_advisor"])]).pipe(rxo.tool_inputs()).subscribe(
+        updates.append
+    )
+    assert updates[-1] == rxo.ToolInput(
+        0, "mcptoolu_1", "search_issues", {"query": "flaky test", "limit": 5}
+    )
+
+
+def test_compaction_delta_on_another_block_is_an_error() -> None:
+    events = [
+        _start(),
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "compaction_delta", "content": "x"},
+        },
+    ]
+    errors: list[Exception] = []
+    rxstream.from_sse([sse(events)]).pipe(rxo.final_message()).subscribe(on_error=errors.append)
+    (error,) = errors
+    assert isinstance(error, rxstream.StreamDecodeError)
+    assert "a compaction_delta for block 0, a text block" in str(error)
+
+
+# --- client.beta.messages over loopback, against the SDK's ------------------------------
+
+
+def digest(events: list[Any], to_json: Callable[[Any], Any]) -> list[tuple[Any, ...]]:
+    """What each event of a MessageStream says (see test_adapters_differential.py)."""
+    out: list[tuple[Any, ...]] = []
+    for k, e in enumerate(events):
+        if e.type == "text":
+            out.append((e.type, e.text, e.snapshot))
+        elif e.type == "input_json":
+            last = k + 1 < len(events) and events[k + 1].type == "content_block_stop"
+            out.append((e.type, e.partial_json, e.snapshot if last else "(partial)"))
+        elif e.type == "compaction":
+            out.append((e.type, e.content, e.encrypted_content))
+        elif e.type == "content_block_stop":
+            out.append((e.type, e.index, to_json(e.content_block)))
+        elif e.type == "message_stop":
+            out.append((e.type, to_json(e.message)))
+        elif e.type in ("thinking", "signature", "citation"):
+            out.append((e.type,))
+        else:
+            out.append((e.type, to_json(e)))
+    return out
+
+
+BETAS = ["compact-2026-01-12", "fallback-2026-09-01"]
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_beta_messages_stream_reads_what_the_sdk_reads(name: str) -> None:
+    data = recorded(name)
+    with loopback(Reply(chunks=chunked(data, 11))) as server:
+        sdk = anthropic.Anthropic(base_url=server.url, api_key="test", max_retries=0)
+        ours = rxstream.Client(base_url=server.url, api_key="test", max_retries=0)
+        with sdk, ours:
+            with sdk.beta.messages.stream(**PARAMS, betas=BETAS) as theirs:
+                expected = digest(list(theirs), sdk_json), sdk_json(theirs.get_final_message())
+            with ours.beta.messages.stream(**PARAMS, betas=BETAS) as stream:
+                observed = digest(list(stream), rx_json), rx_json(stream.get_final_message())
+            with sdk.beta.messages.create(**PARAMS, betas=BETAS, stream=True) as raw:
+                expected_raw = [sdk_json(e) for e in raw]
+            with ours.beta.messages.create(**PARAMS, betas=BETAS, stream=True) as our_raw:
+                observed_raw = [rx_json(e) for e in our_raw if e.type != "ping"]
+        beta_headers = [seen.headers.get("anthropic-beta") for seen in server.seen]
+    assert observed == expected
+    assert observed_raw == expected_raw
+    assert beta_headers == [",".join(BETAS)] * 4
+
+
+def test_compaction_event_is_yielded_as_the_sdk_yields_it() -> None:
+    with (
+        loopback(Reply(chunks=[recorded("compaction")])) as server,
+        rxstream.Client(base_url=server.url, api_key="test", max_retries=0) as client,
+        client.beta.messages.stream(**PARAMS) as stream,
+    ):
+        (event,) = [e for e in stream if e.type == "compaction"]
+    assert isinstance(event, CompactionEvent)
+    assert (event.content or "").startswith("Summary")
+    assert (event.encrypted_content or "").startswith("EqQB")
+
+
+def test_client_beta_is_the_sdk_namespace_over_the_same_messages() -> None:
+    with rxstream.Client(api_key="test") as client:
+        assert client.beta.messages is client.messages
+
+
+@pytest.mark.anyio
+async def test_async_beta_messages_stream_and_create(anyio_backend: str) -> None:
+    data = recorded("fallback")
+    with loopback(Reply(chunks=chunked(data, 13))) as server:
+        async with rxstream.AsyncClient(base_url=server.url, api_key="t", max_retries=0) as c:
+            assert c.beta.messages is c.messages
+            async with c.beta.messages.stream(**PARAMS, betas=BETAS) as stream:
+                message = await stream.get_final_message()
+            raw = await c.beta.messages.create(**PARAMS, betas=BETAS, stream=True)
+            async with raw:
+                types = [e.type async for e in raw]
+        headers = [seen.headers.get("anthropic-beta") for seen in server.seen]
+    assert message.model == "claude-sonnet-4-6"
+    assert [b.type for b in message.content] == ["text", "fallback", "text"]
+    assert types.count("content_block_start") == 3
+    assert headers == [",".join(BETAS)] * 2
+
+
+def test_recorded_events_encode_back_to_what_arrived() -> None:
+    """Each event of every fixture encodes back to its JSON (nulls aside: rxstream leaves out
+    optional fields that are null), undeclared fields in place."""
+    for name in RECORDED:
+        for raw in recorded(name).split(b"\n\n"):
+            if not raw.strip():
+                continue
+            data = raw.split(b"data: ", 1)[1]
+            event = rxstream.decode_event((None, data, 0, 0, "", None))
+            assert rx_json(event) == normalize(json.loads(data)), (name, data)
