@@ -234,7 +234,7 @@ class ToolState:
     partial values never pays for them: the complete input is then parsed once, in C.
     """
 
-    __slots__ = ("_parsed", "final", "fragments", "parser", "start")
+    __slots__ = ("_parsed", "cut_off", "final", "fragments", "parser", "start")
 
     def __init__(self, start: ToolBlock) -> None:
         self.start = start
@@ -242,6 +242,7 @@ class ToolState:
         self.parser = PartialJSONParser()
         self._parsed = 0  # how many fragments the parser has been fed
         self.final: ToolBlock | None = None
+        self.cut_off = False  # the message ended inside the block: `final` is what came
 
     def feed(self, fragment: str) -> None:
         self.fragments.append(fragment)
@@ -258,8 +259,9 @@ class ToolState:
         return parser
 
     def input_at(self, mark: int) -> Any:
-        """The input as it stood after `mark` fragments (complete once the block stopped)."""
-        if self.final is not None and mark == len(self.fragments):
+        """The input as it stood after `mark` fragments (complete once the block stopped;
+        for a block cut off, the partial value, whenever it is read)."""
+        if self.final is not None and not self.cut_off and mark == len(self.fragments):
             return self.final.input
         # Until a character arrives (the API's first fragment is often ""), the input is
         # the block's own (`{}`), not the parser's "nothing yet" (None).
@@ -278,7 +280,7 @@ class ToolState:
         if mark:
             state.feed("".join(self.fragments[:mark]))
         if self.final is not None and mark == len(self.fragments):
-            state.final = self.final
+            state.final, state.cut_off = self.final, self.cut_off
         return state
 
     def block_at(self, mark: int) -> ToolBlock:
@@ -299,6 +301,7 @@ class ToolState:
     def cut(self, index: int) -> None:
         """The message ended inside this block: its input is what the SDK shows for the
         fragments so far (an unfinished string, key or literal left out)."""
+        self.cut_off = True
         if not "".join(self.fragments).strip(_JSON_WHITESPACE):
             self.final = self.start
             return
