@@ -279,8 +279,12 @@ def digest(events: list[Any], to_json: Callable[[Any], Any]) -> list[tuple[Any, 
             out.append((e.type, e.index, to_json(e.content_block)))
         elif e.type == "message_stop":
             out.append((e.type, to_json(e.message)))
-        elif e.type in ("thinking", "signature", "citation"):
-            out.append((e.type,))
+        elif e.type == "thinking":
+            out.append((e.type, e.thinking, e.snapshot))
+        elif e.type == "signature":
+            out.append((e.type, e.signature))
+        elif e.type == "citation":
+            out.append((e.type, to_json(e.citation), [to_json(c) for c in e.snapshot]))
         else:
             out.append((e.type, to_json(e)))
     return out
