@@ -293,25 +293,33 @@ def digest(events: list[Any], to_json: Callable[[Any], Any]) -> list[tuple[Any, 
 BETAS = ["compact-2026-01-12", "fallback-2026-09-01"]
 
 
-@pytest.mark.parametrize("name", RECORDED)
-def test_beta_messages_stream_reads_what_the_sdk_reads(name: str) -> None:
+SURFACES = [("beta", name) for name in RECORDED] + [("ga", name) for name in GA_RECORDED]
+
+
+@pytest.mark.parametrize(("surface", "name"), SURFACES)
+def test_messages_stream_reads_what_the_sdk_reads(surface: str, name: str) -> None:
+    """`client.beta.messages` against the SDK's (and `client.messages` against the SDK's GA
+    one, on the streams it reads alike): events, final message, raw events, header."""
     data = recorded(name)
+    extra: dict[str, Any] = {"betas": BETAS} if surface == "beta" else {}
     with loopback(Reply(chunks=chunked(data, 11))) as server:
         sdk = anthropic.Anthropic(base_url=server.url, api_key="test", max_retries=0)
         ours = rxstream.Client(base_url=server.url, api_key="test", max_retries=0)
+        theirs_api: Any = sdk.beta.messages if surface == "beta" else sdk.messages
+        our_api = ours.beta.messages if surface == "beta" else ours.messages
         with sdk, ours:
-            with sdk.beta.messages.stream(**PARAMS, betas=BETAS) as theirs:
+            with theirs_api.stream(**PARAMS, **extra) as theirs:
                 expected = digest(list(theirs), sdk_json), sdk_json(theirs.get_final_message())
-            with ours.beta.messages.stream(**PARAMS, betas=BETAS) as stream:
+            with our_api.stream(**PARAMS, **extra) as stream:
                 observed = digest(list(stream), rx_json), rx_json(stream.get_final_message())
-            with sdk.beta.messages.create(**PARAMS, betas=BETAS, stream=True) as raw:
+            with theirs_api.create(**PARAMS, **extra, stream=True) as raw:
                 expected_raw = [sdk_json(e) for e in raw]
-            with ours.beta.messages.create(**PARAMS, betas=BETAS, stream=True) as our_raw:
+            with our_api.create(**PARAMS, **extra, stream=True) as our_raw:
                 observed_raw = [rx_json(e) for e in our_raw if e.type != "ping"]
         beta_headers = [seen.headers.get("anthropic-beta") for seen in server.seen]
     assert observed == expected
     assert observed_raw == expected_raw
-    assert beta_headers == [",".join(BETAS)] * 4
+    assert beta_headers == [",".join(BETAS) if extra else None] * 4
 
 
 def test_compaction_event_is_yielded_as_the_sdk_yields_it() -> None:
