@@ -90,9 +90,9 @@ def encode(value: Any) -> bytes:
 
 
 # Where an `extras` may sit inside an encoded value: messages, their usage and content
-# blocks, and the events that carry them. Tool inputs and tool results are never visited, so
-# a key there that happens to be named like the extras field stays as it is.
-_NESTED: Final = ("message", "content_block", "usage")
+# blocks, the events that carry them, a `CutBlock`'s block. Tool inputs and tool results are
+# never visited, so a key there that happens to be named like the extras field stays as is.
+_NESTED: Final = ("message", "content_block", "usage", "block")
 
 
 def _spread_extras(value: Any) -> Any:

@@ -77,6 +77,15 @@ def test_encode_puts_them_back_in_place() -> None:
     ]
 
 
+def test_a_cut_block_encodes_its_block_with_them() -> None:
+    block = rxstream.TextBlock(text="cut", extras={"annotations": []})
+    assert json.loads(rxstream.encode(rxo.CutBlock(0, block, "max_tokens"))) == {
+        "index": 0,
+        "block": {"type": "text", "text": "cut", "annotations": []},
+        "stop_reason": "max_tokens",
+    }
+
+
 def test_a_tool_input_key_named_like_the_extras_field_is_left_alone() -> None:
     block = rxstream.ToolUseBlock(
         id="toolu_1",
