@@ -10,6 +10,7 @@ SDK side so the fallback block's `from` is `from` on both.
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -367,3 +368,80 @@ def test_recorded_events_encode_back_to_what_arrived() -> None:
             data = raw.split(b"data: ", 1)[1]
             event = rxstream.decode_event((None, data, 0, 0, "", None))
             assert rx_json(event) == normalize(json.loads(data)), (name, data)
+
+
+# --- every field the SDK 2.15 declares, rxstream declares -------------------------------
+
+
+def _members(union: Any) -> tuple[Any, ...]:
+    args = typing.get_args(union)
+    if args and typing.get_origin(args[0]) is typing.Union:
+        return typing.get_args(args[0])  # Annotated[Union[...], discriminator]
+    return args
+
+
+def _sdk_fields(model: Any) -> set[str]:
+    return {f.alias or name for name, f in model.model_fields.items()} - {"type"}
+
+
+def _our_fields(struct: Any) -> set[str]:
+    return set(struct.__struct_encode_fields__) - {"__rxstream_extras__"}
+
+
+def _tagged(union: Any) -> dict[str, Any]:
+    return {typing.get_args(m.model_fields["type"].annotation)[0]: m for m in _members(union)}
+
+
+def test_every_block_delta_and_citation_the_sdk_knows_is_a_typed_struct() -> None:
+    from anthropic.types import content_block, raw_content_block_delta, text_citation
+    from anthropic.types.beta import (
+        beta_raw_content_block_delta,
+        beta_raw_content_block_start_event,
+        beta_text_citation,
+    )
+
+    ours = {
+        s.__struct_config__.tag: s
+        for union in (rxstream.ContentBlock, rxstream.Delta, rxstream.Citation)
+        for s in typing.get_args(union)
+    }
+    unions = (
+        content_block.ContentBlock,
+        beta_raw_content_block_start_event.ContentBlock,
+        raw_content_block_delta.RawContentBlockDelta,
+        beta_raw_content_block_delta.BetaRawContentBlockDelta,
+        text_citation.TextCitation,
+        beta_text_citation.BetaTextCitation,
+    )
+    checked = 0
+    for union in unions:
+        for tag, model in _tagged(union).items():
+            assert tag in ours, f"{model.__name__} ({tag}) has no rxstream struct"
+            assert _sdk_fields(model) <= _our_fields(ours[tag]), model.__name__
+            checked += 1
+    assert checked == 12 + 18 + 5 + 6 + 5 + 5
+
+
+def test_every_message_usage_and_message_delta_field_the_sdk_knows_is_declared() -> None:
+    from anthropic.types import message, message_delta_usage, raw_message_delta_event, usage
+    from anthropic.types.beta import (
+        beta_message,
+        beta_message_delta_usage,
+        beta_raw_message_delta_event,
+        beta_usage,
+    )
+
+    pairs = [
+        (message.Message, rxstream.Message),
+        (beta_message.BetaMessage, rxstream.Message),
+        (usage.Usage, rxstream.Usage),
+        (beta_usage.BetaUsage, rxstream.Usage),
+        (message_delta_usage.MessageDeltaUsage, rxstream.MessageDeltaUsage),
+        (beta_message_delta_usage.BetaMessageDeltaUsage, rxstream.MessageDeltaUsage),
+        (raw_message_delta_event.Delta, rxstream.MessageDelta),
+        (beta_raw_message_delta_event.Delta, rxstream.MessageDelta),
+        (raw_message_delta_event.RawMessageDeltaEvent, rxstream.MessageDeltaEvent),
+        (beta_raw_message_delta_event.BetaRawMessageDeltaEvent, rxstream.MessageDeltaEvent),
+    ]
+    for model, struct in pairs:
+        assert _sdk_fields(model) <= _our_fields(struct), model.__name__
