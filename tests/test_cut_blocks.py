@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anthropic
 import jiter
 import pytest
 from hypothesis import given, settings
@@ -22,6 +23,7 @@ from streams import START_USAGE, chunked, json_values, sse
 import rxstream
 from rxstream import operators as rxo
 from rxstream._partial_json import JSONSyntaxError, PartialJSONParser
+from rxstream.emulator import Emulator
 
 CUT_INPUT = {"title": "Taxes 2026", "priority": 2, "tags": ["finance", "home"]}
 """The fixture's input without its unfinished `"notes": "Filing taxes`."""
@@ -229,3 +231,45 @@ def test_cut_value_matches_jiter_partial_mode_on_every_prefix(
     for end in range(1, len(text) + 1):
         prefix = text[:end]
         assert repr(parser_cut(prefix)) == repr(jiter_cut(prefix)), prefix
+
+
+# --- end to end: the emulator cuts a tool input by max_tokens as the API does ------------
+
+WEATHER_TOOL = {
+    "name": "get_weather",
+    "description": "Get the current weather in a given location",
+    "input_schema": {
+        "type": "object",
+        "properties": {"location": {"type": "string"}},
+        "required": ["location"],
+    },
+}
+
+
+def test_a_tool_input_cut_by_max_tokens_on_the_emulator(emulator: Emulator) -> None:
+    request: dict[str, Any] = {
+        "model": "claude-x",
+        "max_tokens": 12,
+        "tools": [WEATHER_TOOL],
+        "messages": [{"role": "user", "content": "Weather in Rome?"}],
+    }
+    with (
+        anthropic.Anthropic(base_url=emulator.base_url, api_key="t", max_retries=0) as sdk,
+        sdk.messages.stream(**request) as theirs,
+    ):
+        expected = theirs.get_final_message()
+    with rxstream.Client(base_url=emulator.base_url, api_key="t", max_retries=0) as client:
+        with client.messages.stream(**request) as stream:
+            message = stream.get_final_message()
+            (cut,) = stream.cut_blocks
+        updates: list[Any] = []
+        client.messages.observe(**request).pipe(rxo.tool_inputs()).subscribe(updates.append)
+    assert message.stop_reason == "max_tokens"
+    assert cut.stop_reason == "max_tokens"
+    assert cut.block == message.content[cut.index]
+    assert isinstance(cut.block, rxstream.ToolUseBlock)
+    theirs_block = expected.content[cut.index]
+    assert isinstance(theirs_block, anthropic.types.ToolUseBlock)
+    assert cut.block.input == theirs_block.input
+    assert isinstance(updates[-1], rxo.ToolInputCut)
+    assert not any(isinstance(u, rxo.ToolInput) for u in updates)

@@ -158,7 +158,10 @@ class _Content:
         self._delta({"type": "input_json_delta", "partial_json": ""}, 0)
         for piece in pieces:
             self._delta({"type": "input_json_delta", "partial_json": piece}, 1)
-        self._end(final)
+        if cut:  # as the API sends it: a tool input cut by max_tokens gets no content_block_stop
+            self.blocks.append(final)
+        else:
+            self._end(final)
         return cut
 
     def server_result(self, draft: Draft) -> bool:
