@@ -16,6 +16,8 @@ from typing import Any
 
 import anthropic
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from loopback import Reply, loopback
 from recorded import (
     GA_RECORDED,
@@ -26,7 +28,7 @@ from recorded import (
     rx_json,
     sdk_json,
 )
-from streams import START_USAGE, chunked, normalize, sse
+from streams import START_USAGE, chunked, json_values, normalize, sse, stream_strategy
 
 import rxstream
 from rxstream import operators as rxo
@@ -445,3 +447,39 @@ def test_every_message_usage_and_message_delta_field_the_sdk_knows_is_declared()
     ]
     for model, struct in pairs:
         assert _sdk_fields(model) <= _our_fields(struct), model.__name__
+
+
+# --- generated streams: undeclared fields anywhere they may be, a message cut anywhere -----
+
+
+@st.composite
+def unknown_fields_and_cuts(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """A generated stream with undeclared fields on its message, usage and blocks, and,
+    sometimes, a message that ends inside its last block (its remaining deltas and its
+    content_block_stop never come)."""
+    events = draw(stream_strategy()).events()
+    extras = st.dictionaries(
+        st.from_regex(r"x_[a-z]{1,6}", fullmatch=True), json_values(max_leaves=4), max_size=2
+    )
+    for event in events:
+        if event["type"] == "message_start":
+            event["message"].update(draw(extras))
+            event["message"]["usage"].update(draw(extras))
+        elif event["type"] == "content_block_start":
+            event["content_block"].update(draw(extras))
+    starts = [k for k, e in enumerate(events) if e["type"] == "content_block_start"]
+    cut_off: bool = draw(st.booleans())
+    if starts and cut_off:
+        stop = max(k for k, e in enumerate(events) if e["type"] == "content_block_stop")
+        cut = draw(st.integers(starts[-1] + 1, stop))
+        events = events[:cut] + events[stop + 1 :]
+    return events
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=unknown_fields_and_cuts(), size=st.integers(1, 97))
+def test_generated_streams_with_unknown_fields_and_cuts_match_the_beta_sdk(
+    sdk: SDK, events: list[dict[str, Any]], size: int
+) -> None:
+    chunks = chunked(sse(events), size)
+    assert rx_json(final_message(chunks)) == sdk.final_message(chunks, beta=True)
