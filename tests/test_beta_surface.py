@@ -483,3 +483,29 @@ def test_generated_streams_with_unknown_fields_and_cuts_match_the_beta_sdk(
 ) -> None:
     chunks = chunked(sse(events), size)
     assert rx_json(final_message(chunks)) == sdk.final_message(chunks, beta=True)
+
+
+@pytest.fixture(scope="module")
+def both_on_loopback() -> Iterator[tuple[anthropic.Anthropic, rxstream.Client, list[Reply]]]:
+    replies = [Reply()]
+    with loopback(lambda seen: replies[-1]) as server:
+        sdk = anthropic.Anthropic(base_url=server.url, api_key="test", max_retries=0)
+        ours = rxstream.Client(base_url=server.url, api_key="test", max_retries=0)
+        with sdk, ours:
+            yield sdk, ours, replies
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=unknown_fields_and_cuts(), size=st.integers(1, 97))
+def test_generated_streams_iterate_as_the_sdk_beta_stream_does(
+    both_on_loopback: tuple[anthropic.Anthropic, rxstream.Client, list[Reply]],
+    events: list[dict[str, Any]],
+    size: int,
+) -> None:
+    sdk, ours, replies = both_on_loopback
+    replies.append(Reply(chunks=chunked(sse(events), size)))
+    with sdk.beta.messages.stream(**PARAMS) as theirs:
+        expected = digest(list(theirs), sdk_json)
+    with ours.beta.messages.stream(**PARAMS) as stream:
+        observed = digest(list(stream), rx_json)
+    assert observed == expected
