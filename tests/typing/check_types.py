@@ -13,7 +13,7 @@ import reactivex
 
 import rxstream
 from rxstream import operators as rxo
-from rxstream.adapters import MessageStream, StreamEvent
+from rxstream.adapters import MessageStream, MessageStreamManager, StreamEvent
 
 
 def narrowing_on_type(event: rxstream.MessageStreamEvent) -> None:
@@ -47,6 +47,25 @@ def adapter_events(stream: MessageStream) -> None:
     assert_type(stream.text_stream, Iterator[str])
     assert_type(stream.get_final_message(), rxstream.Message)
     assert_type(stream.current_message_snapshot.content, tuple[rxstream.ContentBlock, ...])
+    assert_type(stream.cut_blocks, tuple[rxo.CutBlock, ...])
+    for event in stream:
+        if event.type == "compaction":
+            assert_type(event.content, str | None)
+
+
+def beta_surface(client: rxstream.Client, message: rxstream.Message) -> None:
+    manager = client.beta.messages.stream(model="m", max_tokens=8, messages=[], betas=["b"])
+    assert_type(manager, MessageStreamManager)
+    assert_type(message.extras, dict[str, Any] | None)
+    assert_type(message.usage.iterations, list[dict[str, Any]] | None)
+    for block in message.content:
+        if block.type == "compaction":
+            assert_type(block, rxstream.CompactionBlock)
+            assert_type(block.encrypted_content, str | None)
+        elif block.type == "fallback":
+            assert_type(block.to.model, str)
+        elif block.type == "tool_use":
+            assert_type(block.extras, dict[str, Any] | None)
 
 
 def operators_keep_their_types(source: reactivex.Observable[rxstream.MessageStreamEvent]) -> None:
