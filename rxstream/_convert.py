@@ -97,10 +97,11 @@ def convert_event(kind: str, obj: dict[str, Any]) -> MessageStreamEvent:
 def _convert_message_delta(obj: dict[str, Any], delta: dict[str, Any]) -> MessageDeltaEvent:
     # Some proxies drop the nullable stop fields the API always sends.
     changed = {"stop_reason": None, "stop_sequence": None, **delta}
+    body = {**obj, "delta": changed}
     usage, extras = obj.get("usage"), None
     if isinstance(usage, dict):
-        usage, extras = _split(MessageDeltaUsage, usage)
-    event = msgspec.convert({**obj, "delta": changed, "usage": usage}, MessageDeltaEvent)
+        body["usage"], extras = _split(MessageDeltaUsage, usage)
+    event = msgspec.convert(body, MessageDeltaEvent)
     if extras is not None:
         event = msgspec.structs.replace(
             event, usage=msgspec.structs.replace(event.usage, extras=extras)
