@@ -78,6 +78,22 @@ def test_snapshots_say_cut_only_once_the_message_ended() -> None:
     assert late.message() == last.to_message()
 
 
+def test_a_subscriber_joining_mid_block_names_the_cut_block_too() -> None:
+    events = list(rxstream.iter_events([recorded("cut_tool_input")]))
+    whole, early = rxstream.MessageAccumulator(), rxstream.MessageAccumulator()
+    for event in events[:7]:  # up to the tool block's second fragment
+        early.feed(event)
+    late = rxstream.MessageAccumulator()
+    late.feed(rxstream.SnapshotEvent(early.snapshot()))
+    for event in events:
+        whole.feed(event)
+    for event in events[7:]:
+        late.feed(event)
+    assert late.cut_blocks == whole.cut_blocks
+    assert [c.index for c in late.cut_blocks] == [1]
+    assert late.message() == whole.message()
+
+
 def _stream(blocks: list[list[dict[str, Any]]], stop_reason: str = "max_tokens") -> bytes:
     events: list[dict[str, Any]] = [
         {
