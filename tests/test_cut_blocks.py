@@ -289,3 +289,18 @@ def test_a_tool_input_cut_by_max_tokens_on_the_emulator(emulator: Emulator) -> N
     assert cut.block.input == theirs_block.input
     assert isinstance(updates[-1], rxo.ToolInputCut)
     assert not any(isinstance(u, rxo.ToolInput) for u in updates)
+
+
+def test_fine_grained_tool_streaming_does_not_keep_the_cut_string() -> None:
+    """A deliberate difference (README): with this beta the SDK's beta stream keeps the cut
+    string (`"notes": "Filing taxes"`) in the final input; rxstream never presents it."""
+    with (
+        loopback(Reply(chunks=[recorded("cut_tool_input")])) as server,
+        rxstream.Client(base_url=server.url, api_key="test", max_retries=0) as client,
+        client.beta.messages.stream(
+            **PARAMS, betas=["fine-grained-tool-streaming-2025-05-14"]
+        ) as stream,
+    ):
+        tool = stream.get_final_message().content[1]
+    assert isinstance(tool, rxstream.ToolUseBlock)
+    assert tool.input == CUT_INPUT
