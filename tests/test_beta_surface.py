@@ -509,3 +509,18 @@ def test_generated_streams_iterate_as_the_sdk_beta_stream_does(
     with ours.beta.messages.stream(**PARAMS) as stream:
         observed = digest(list(stream), rx_json)
     assert observed == expected
+
+
+def test_beta_messages_observe_sends_the_betas_and_relabels() -> None:
+    with (
+        loopback(Reply(chunks=chunked(recorded("fallback"), 23))) as server,
+        rxstream.Client(base_url=server.url, api_key="test", max_retries=0) as client,
+    ):
+        out: list[rxstream.Message] = []
+        client.beta.messages.observe(**PARAMS, betas=BETAS).pipe(rxo.final_message()).subscribe(
+            out.append
+        )
+        (seen,) = server.seen
+    (message,) = out
+    assert seen.headers["anthropic-beta"] == ",".join(BETAS)
+    assert message.model == "claude-sonnet-4-6"
