@@ -191,7 +191,8 @@ class MessageAccumulator:
     def __init__(self) -> None:
         self._skeleton: Message | None = None
         self._blocks: list[BlockState] = []
-        self._open: set[int] = set()  # blocks started and not stopped
+        # Blocks started and not stopped; immutable, so a snapshot shares it for free.
+        self._open: frozenset[int] = frozenset()
         self._snapshot: MessageSnapshot | None = None
         self.complete = False
         self.cut_blocks: tuple[CutBlock, ...] = ()
@@ -244,7 +245,7 @@ class MessageAccumulator:
                 )
             block = event.content_block
             self._blocks.append(state_for(block))
-            self._open.add(event.index)
+            self._open = self._open | {event.index}
             if type(block) is FallbackBlock:
                 # The SDK's beta stream relabels the message with the model now answering,
                 # as the API does for a non-streaming response.
@@ -254,7 +255,7 @@ class MessageAccumulator:
             state = self._state(event, event.index)
             if isinstance(state, ToolState):
                 state.stop(event.index)
-            self._open.discard(event.index)
+            self._open = self._open - {event.index}
         elif kind == "message_delta":
             assert isinstance(event, MessageDeltaEvent)
             self._apply_message_delta(event)
@@ -274,7 +275,7 @@ class MessageAccumulator:
             if isinstance(state, ToolState):
                 state.cut(index)
             cut.append(CutBlock(index, state.block_at(state.mark()), skeleton.stop_reason))
-        self._open.clear()
+        self._open = frozenset()
         self.cut_blocks = tuple(cut)
 
     def _resume(self, snapshot: MessageSnapshot) -> None:
@@ -284,7 +285,7 @@ class MessageAccumulator:
         self._blocks = [
             state.fork(mark) for state, mark in zip(snapshot._blocks, snapshot._marks, strict=True)
         ]
-        self._open = set(snapshot._open)
+        self._open = snapshot._open
         self.complete = snapshot.complete
         self.cut_blocks = snapshot.cut_blocks
 
@@ -367,7 +368,7 @@ class MessageAccumulator:
                 blocks,
                 tuple(b.mark() for b in blocks),
                 self.complete,
-                frozenset(self._open),
+                self._open,
                 self.cut_blocks,
             )
             self._snapshot = snapshot
