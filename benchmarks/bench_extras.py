@@ -59,7 +59,7 @@ def with_extras(data: bytes) -> bytes:
 
 def count_events(chunks: list[bytes]) -> int:
     n = 0
-    for _ in rxstream.iter_events(chunks):
+    for _ in rxstream.sse.iter_events(chunks):
         n += 1
     return n
 
@@ -90,7 +90,7 @@ def test_encode_every_event(
     record: Callable[[str, int], None],
     floor: bool,
 ) -> None:
-    events = list(rxstream.iter_events([with_extras(text_stream.data)]))
+    events = list(rxstream.sse.iter_events([with_extras(text_stream.data)]))
     encode = msgspec.json.Encoder().encode if floor else rxstream.encode
     assert benchmark(encode_all, encode, events) > 0
     record("encode_floor" if floor else "encode", len(events))

@@ -1,9 +1,10 @@
 """Every type of the Messages API stream: frozen msgspec Structs, matched by class or `.type`.
 
-The events (`MessageStreamEvent` and its members), the message and its content blocks, the
-deltas, citations and usage; `Unknown...` values keep the raw JSON of a type this version
-does not know instead of failing; `NOT_GIVEN` marks a request argument left out. The ones a
-user matches on every day are also in `rxstream` itself.
+The events (`MessageStreamEvent` and its members), the message and its content blocks (GA
+and beta: compaction, fallback, MCP, advisor), the deltas, citations and usage; `Unknown...`
+values keep the raw JSON of a type this version does not know instead of failing; `NOT_GIVEN`
+marks a request argument left out. The ones a user matches on every day are also in
+`rxstream` itself.
 
     match event:
         case rxstream.types.ContentBlockDeltaEvent(delta=rxstream.types.CitationsDelta() as d):
@@ -12,11 +13,14 @@ user matches on every day are also in `rxstream` itself.
 
 from ._client_core import NOT_GIVEN as NOT_GIVEN
 from ._client_core import NotGiven as NotGiven
+from ._types import AdvisorToolResultBlock as AdvisorToolResultBlock
 from ._types import BashCodeExecutionToolResultBlock as BashCodeExecutionToolResultBlock
 from ._types import CharLocationCitation as CharLocationCitation
 from ._types import Citation as Citation
 from ._types import CitationsDelta as CitationsDelta
 from ._types import CodeExecutionToolResultBlock as CodeExecutionToolResultBlock
+from ._types import CompactionBlock as CompactionBlock
+from ._types import CompactionDelta as CompactionDelta
 from ._types import Container as Container
 from ._types import ContainerUploadBlock as ContainerUploadBlock
 from ._types import ContentBlock as ContentBlock
@@ -27,7 +31,12 @@ from ._types import ContentBlockStopEvent as ContentBlockStopEvent
 from ._types import Delta as Delta
 from ._types import ErrorDetail as ErrorDetail
 from ._types import ErrorEvent as ErrorEvent
+from ._types import FallbackBlock as FallbackBlock
+from ._types import FallbackInfo as FallbackInfo
 from ._types import InputJSONDelta as InputJSONDelta
+from ._types import MCPToolListingBlock as MCPToolListingBlock
+from ._types import MCPToolResultBlock as MCPToolResultBlock
+from ._types import MCPToolUseBlock as MCPToolUseBlock
 from ._types import Message as Message
 from ._types import MessageDelta as MessageDelta
 from ._types import MessageDeltaEvent as MessageDeltaEvent
@@ -61,11 +70,14 @@ from ._unknown import UnknownValue as UnknownValue
 
 __all__ = [
     "NOT_GIVEN",
+    "AdvisorToolResultBlock",
     "BashCodeExecutionToolResultBlock",
     "CharLocationCitation",
     "Citation",
     "CitationsDelta",
     "CodeExecutionToolResultBlock",
+    "CompactionBlock",
+    "CompactionDelta",
     "Container",
     "ContainerUploadBlock",
     "ContentBlock",
@@ -76,7 +88,12 @@ __all__ = [
     "Delta",
     "ErrorDetail",
     "ErrorEvent",
+    "FallbackBlock",
+    "FallbackInfo",
     "InputJSONDelta",
+    "MCPToolListingBlock",
+    "MCPToolResultBlock",
+    "MCPToolUseBlock",
     "Message",
     "MessageDelta",
     "MessageDeltaEvent",

@@ -66,7 +66,7 @@ def test_recorded_final_message_matches_the_ga_sdk(sdk: SDK, name: str) -> None:
 def test_compaction_block_and_iterations_are_typed() -> None:
     message = final_message([recorded("compaction")])
     block = message.content[0]
-    assert isinstance(block, rxstream.CompactionBlock)
+    assert isinstance(block, rxstream.types.CompactionBlock)
     assert (block.content or "").startswith("Summary of the conversation")
     assert block.encrypted_content == (
         "EqQBCkYIBhgCIkBm3sXjS4k0aQ2vS0m5pYf8b3n7wVQd1ZcN3hUoR5mT2pG0kLxE8sJ9uYtA1qW6rB4vC7nD2fH3gK5jL0mM9oP"
@@ -93,7 +93,7 @@ def test_fallback_relabels_the_model_when_its_block_starts() -> None:
     assert set(models[first_new:]) == {"claude-sonnet-4-6"}
     message = final_message([recorded("fallback")])
     fallback = message.content[1]
-    assert isinstance(fallback, rxstream.FallbackBlock)
+    assert isinstance(fallback, rxstream.types.FallbackBlock)
     assert (fallback.from_.model, fallback.to.model) == ("claude-opus-4-7", "claude-sonnet-4-6")
     assert message.usage.fallback_credit == {"status": {"type": "redeemed"}}
     assert message.input_transformations == [
@@ -368,7 +368,7 @@ def test_recorded_events_encode_back_to_what_arrived() -> None:
             if not raw.strip():
                 continue
             data = raw.split(b"data: ", 1)[1]
-            event = rxstream.decode_event((None, data, 0, 0, "", None))
+            event = rxstream.sse.decode_event((None, data, 0, 0, "", None))
             assert rx_json(event) == normalize(json.loads(data)), (name, data)
 
 
@@ -404,7 +404,7 @@ def test_every_block_delta_and_citation_the_sdk_knows_is_a_typed_struct() -> Non
 
     ours = {
         s.__struct_config__.tag: s
-        for union in (rxstream.ContentBlock, rxstream.Delta, rxstream.Citation)
+        for union in (rxstream.ContentBlock, rxstream.types.Delta, rxstream.types.Citation)
         for s in typing.get_args(union)
     }
     unions = (
@@ -438,10 +438,10 @@ def test_every_message_usage_and_message_delta_field_the_sdk_knows_is_declared()
         (beta_message.BetaMessage, rxstream.Message),
         (usage.Usage, rxstream.Usage),
         (beta_usage.BetaUsage, rxstream.Usage),
-        (message_delta_usage.MessageDeltaUsage, rxstream.MessageDeltaUsage),
-        (beta_message_delta_usage.BetaMessageDeltaUsage, rxstream.MessageDeltaUsage),
-        (raw_message_delta_event.Delta, rxstream.MessageDelta),
-        (beta_raw_message_delta_event.Delta, rxstream.MessageDelta),
+        (message_delta_usage.MessageDeltaUsage, rxstream.types.MessageDeltaUsage),
+        (beta_message_delta_usage.BetaMessageDeltaUsage, rxstream.types.MessageDeltaUsage),
+        (raw_message_delta_event.Delta, rxstream.types.MessageDelta),
+        (beta_raw_message_delta_event.Delta, rxstream.types.MessageDelta),
         (raw_message_delta_event.RawMessageDeltaEvent, rxstream.MessageDeltaEvent),
         (beta_raw_message_delta_event.BetaRawMessageDeltaEvent, rxstream.MessageDeltaEvent),
     ]

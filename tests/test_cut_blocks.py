@@ -72,18 +72,21 @@ def test_snapshots_say_cut_only_once_the_message_ended() -> None:
     assert last.complete
     assert [(c.index, c.stop_reason) for c in last.cut_blocks] == [(1, "max_tokens")]
     # A subscriber that joins after the end (a SnapshotEvent) sees the same.
-    late = rxstream.MessageAccumulator()
+    late = rxstream.accumulate.MessageAccumulator()
     late.feed(rxstream.SnapshotEvent(last))
     assert late.cut_blocks == last.cut_blocks
     assert late.message() == last.to_message()
 
 
 def test_a_subscriber_joining_mid_block_names_the_cut_block_too() -> None:
-    events = list(rxstream.iter_events([recorded("cut_tool_input")]))
-    whole, early = rxstream.MessageAccumulator(), rxstream.MessageAccumulator()
+    events = list(rxstream.sse.iter_events([recorded("cut_tool_input")]))
+    whole, early = (
+        rxstream.accumulate.MessageAccumulator(),
+        rxstream.accumulate.MessageAccumulator(),
+    )
     for event in events[:7]:  # up to the tool block's second fragment
         early.feed(event)
-    late = rxstream.MessageAccumulator()
+    late = rxstream.accumulate.MessageAccumulator()
     late.feed(rxstream.SnapshotEvent(early.snapshot()))
     for event in events:
         whole.feed(event)

@@ -26,6 +26,8 @@ MODULES = [
 # Where the classes are defined: each public one must be exported by some public module.
 DEFINING_MODULES = [
     "rxstream._accumulate",
+    "rxstream._content",
+    "rxstream._cut",
     "rxstream._errors",
     "rxstream._types",
     "rxstream._unknown",

@@ -50,7 +50,7 @@ def test_decoded_and_accumulated_values_keep_them() -> None:
 
 
 def test_the_message_delta_usage_keeps_its_own() -> None:
-    events = list(rxstream.iter_events([recorded("unknown_fields")]))
+    events = list(rxstream.sse.iter_events([recorded("unknown_fields")]))
     (delta,) = [e for e in events if isinstance(e, rxstream.MessageDeltaEvent)]
     assert delta.usage.extras == {"reasoning_budget_left": {"tokens": 3842, "unit": "token"}}
 

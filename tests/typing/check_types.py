@@ -60,7 +60,7 @@ def beta_surface(client: rxstream.Client, message: rxstream.Message) -> None:
     assert_type(message.usage.iterations, list[dict[str, Any]] | None)
     for block in message.content:
         if block.type == "compaction":
-            assert_type(block, rxstream.CompactionBlock)
+            assert_type(block, rxstream.types.CompactionBlock)
             assert_type(block.encrypted_content, str | None)
         elif block.type == "fallback":
             assert_type(block.to.model, str)
