@@ -267,7 +267,7 @@ WEATHER_TOOL = {
 
 def test_a_tool_input_cut_by_max_tokens_on_the_emulator(emulator: Emulator) -> None:
     request: dict[str, Any] = {
-        "model": "claude-x",
+        "model": "claude-sonnet-4-5",
         "max_tokens": 12,
         "tools": [WEATHER_TOOL],
         "messages": [{"role": "user", "content": "Weather in Rome?"}],
