@@ -128,10 +128,10 @@ def test_tool_fields_1mb(
 def run_tool_inputs(chunks: list[bytes], read_partials: bool) -> Any:
     final: list[Any] = []
 
-    def on_next(update: rxo.ToolInputDelta | rxo.ToolInput) -> None:
+    def on_next(update: rxo.ToolInputDelta | rxo.ToolInput | rxo.ToolInputCut) -> None:
         if isinstance(update, rxo.ToolInput):
             final.append(update.input)
-        elif read_partials:
+        elif isinstance(update, rxo.ToolInputDelta) and read_partials:
             _ = update.partial
 
     rxstream.from_sse(chunks).pipe(rxo.tool_inputs()).subscribe(on_next)
