@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -92,6 +92,8 @@ def _decode_slow(raw: RawEvent) -> MessageStreamEvent:
             ) from None
         kind = name.decode("utf-8", "replace")
         obj = {"type": kind, **obj}
+    if kind == "snapshot":
+        return _snapshot(obj)
     if kind not in EVENT_TAGS:
         return UnknownEvent(kind, data)
     try:
@@ -101,6 +103,16 @@ def _decode_slow(raw: RawEvent) -> MessageStreamEvent:
             f"{_where(name, ordinal, offset)} ({kind}) does not match the schema: {error}",
             offset=offset,
         ) from None
+
+
+def _snapshot(obj: dict[str, Any]) -> MessageStreamEvent:
+    """An `event: snapshot` (what `rxstream.web` sends a reader that starts mid-stream) as
+    the `SnapshotEvent` it stands for, so accumulators and operators resume from it."""
+    from ._snapshot_wire import decode_snapshot  # imports this module: resolved on first use
+
+    # Not a wire event, but every consumer of decoded events (accumulators, operators) takes
+    # a `StreamItem`, which a `SnapshotEvent` is; only relays ever send one.
+    return cast(MessageStreamEvent, decode_snapshot(obj))
 
 
 def _to_sse(raw: RawEvent) -> ServerSentEvent:
