@@ -4,6 +4,7 @@ See `StreamStore` for the contract; `RedisStore` keeps it on Redis Streams (the 
 extra), `MemoryStore` in one process.
 """
 
+from ._memory import MemoryStore as MemoryStore
 from ._store import Entry as Entry
 from ._store import Mode as Mode
 from ._store import ProducerConflictError as ProducerConflictError
@@ -29,6 +30,7 @@ except ImportError as _missing:  # the `redis` extra is not installed: the contr
 
 __all__ = [
     "Entry",
+    "MemoryStore",
     "Mode",
     "ProducerConflictError",
     "ProducerLostError",
