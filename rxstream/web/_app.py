@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 import secrets
 from collections.abc import AsyncIterator, Mapping
@@ -61,7 +62,10 @@ class _Relay:
         self.store = store
         self.ping_interval = ping_interval
         self.retry_ms = retry_ms
-        self.page = (STATIC / "index.html").read_text("utf-8").replace("{{MODEL}}", model)
+        page = (STATIC / "index.html").read_text("utf-8")
+        self.page = page.replace("{{MODEL}}", html.escape(model)).replace(
+            "{{PING_INTERVAL}}", str(ping_interval)
+        )
         self.group: anyio.abc.TaskGroup | None = None
 
     @contextlib.asynccontextmanager

@@ -17,7 +17,10 @@ from ..durable import Entry, ProducerLostError, StreamCancelledError, StreamNotF
 
 __all__ = ["error_body", "error_type_of", "sse_end", "sse_entry", "sse_retry"]
 
-PING: Final = b": ping\n\n"
+# The API's own keep-alive event (no `id:`, so a reader's resume position stays): unlike an
+# SSE comment, a browser's EventSource dispatches it, so a page can tell a live connection
+# from a dead one.
+PING: Final = b'event: ping\ndata: {"type": "ping"}\n\n'
 
 
 def sse_entry(entry: Entry) -> bytes:

@@ -5,7 +5,11 @@
 // with the message so far, then the tail. Each event is applied exactly once, in order.
 "use strict";
 (() => {
-  const MODEL = document.querySelector('meta[name="rxstream-model"]').content;
+  const meta = (name) => document.querySelector(`meta[name="rxstream-${name}"]`).content;
+  const MODEL = meta("model");
+  // The relay sends a ping event after this many seconds of silence: a connection silent
+  // for much longer is dead even if no error says so (a network that vanished, no FIN).
+  const PING_SECONDS = Number(meta("ping-interval")) || 15;
   const WEATHER_TOOL = {
     name: "get_weather",
     description: "Get the current weather for a city",
@@ -68,6 +72,8 @@
       this.source = null;
       this.retryTimer = null;
       this.renderTimer = null;
+      this.lastSeen = performance.now();
+      this.watchdog = setInterval(() => this.checkAlive(), 1000);
       this.el = bubble("assistant");
       this.el.dataset.streamId = streamId;
       this.el.dataset.state = "streaming";
@@ -94,6 +100,7 @@
 
     receive(source, name, e) {
       if (source !== this.source) return; // a connection we already replaced
+      this.lastSeen = performance.now();
       if (name === "error" && !(e instanceof MessageEvent && e.data)) {
         // The connection failed. The EventSource retries by itself unless it gave up.
         if (this.state !== "streaming") return;
@@ -105,8 +112,22 @@
       this.apply(name, JSON.parse(e.data));
     }
 
+    checkAlive() {
+      const silent = (performance.now() - this.lastSeen) / 1000;
+      if (this.state === "streaming" && this.source && silent > 2.5 * PING_SECONDS) {
+        this.drop("reconnecting");
+        this.reconnectSoon(0);
+      }
+    }
+
+    drop(status) {
+      if (this.source) this.source.close();
+      this.source = null;
+      if (this.state === "streaming") setStatus("reconnecting", status);
+    }
+
     reconnectSoon(delay) {
-      if (this.retryTimer !== null || this.state !== "streaming") return;
+      if (this.retryTimer !== null || this.state !== "streaming" || !navigator.onLine) return;
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         if (this.source) this.source.close();
@@ -118,6 +139,7 @@
       if (this.state !== "streaming" || (this.source && this.source.readyState === EventSource.OPEN)) return;
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
+      this.lastSeen = performance.now();
       this.reconnectSoon(0);
     }
 
@@ -174,6 +196,7 @@
       this.state = state;
       if (this.source) this.source.close();
       clearTimeout(this.retryTimer);
+      clearInterval(this.watchdog);
       this.render();
       this.el.dataset.state = state;
       setStatus(state === "done" ? "idle" : state, state === "done" ? "ready" : state);
@@ -181,14 +204,24 @@
     }
 
     scheduleRender() {
+      // Once per frame however many events came; a hidden tab has no frames, so a timer.
       if (this.renderTimer === null) {
-        this.renderTimer = setTimeout(() => { this.renderTimer = null; this.render(); }, 30);
+        const run = () => { this.renderTimer = null; this.render(); };
+        if (document.hidden) {
+          const id = setTimeout(run, 100);
+          this.renderTimer = () => clearTimeout(id);
+        } else {
+          const id = requestAnimationFrame(run);
+          this.renderTimer = () => cancelAnimationFrame(id);
+        }
       }
     }
 
     render() {
-      clearTimeout(this.renderTimer);
-      this.renderTimer = null;
+      if (this.renderTimer !== null) {
+        this.renderTimer();
+        this.renderTimer = null;
+      }
       this.blocks.forEach((block, i) => {
         if (!block) return;
         if (!block.el) {
@@ -342,7 +375,9 @@
   $("stop").addEventListener("click", () => {
     if (current) fetch("streams/" + encodeURIComponent(current.streamId), { method: "DELETE" });
   });
-  // Back online: resume at once rather than at the next retry.
+  // Offline: the connection is as good as gone (it may never say so); back online, resume
+  // at once from the last event id rather than at the next retry.
+  window.addEventListener("offline", () => { if (current) current.drop("offline"); });
   window.addEventListener("online", () => { if (current) current.reconnectNow(); });
 
   // Start: the turns of this tab, then the running stream (after a reload), or the stream
