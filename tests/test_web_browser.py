@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
-
 from browser import Turn, chromium, reply_text, send, wait_end, wait_text
+from playwright.sync_api import Browser, BrowserContext, Page
+from webserver import running
+
 from rxstream import AsyncClient
 from rxstream.emulator import Emulator, serve
 from rxstream.web import create_app
-from webserver import running
 
 ESSAY = Turn("Write an essay about rivers in about 400 words")
 WEATHER = Turn("What is the weather in Paris?", thinking=True, tools=True)
@@ -37,7 +37,9 @@ def paced_emulator() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="module")
 def relay_url(paced_emulator: Emulator) -> Iterator[str]:
-    client = AsyncClient(base_url=paced_emulator.base_url, api_key="k", default_headers=PACING)
+    def client() -> AsyncClient:
+        return AsyncClient(base_url=paced_emulator.base_url, api_key="k", default_headers=PACING)
+
     with running(create_app(client, ping_interval=2.0, retry_ms=300)) as url:
         yield url + "/"
 
@@ -149,9 +151,10 @@ def test_a_network_cut_mid_stream_resumes_with_the_exact_text(
     assert wait_end(page) == "done"
     assert cut_at < len(ESSAY.expected_text())
     assert reply_text(page) == ESSAY.expected_text()
-    assert assistant_texts(page) == [ESSAY.expected_text().strip()] or len(
-        page.locator(".turn.assistant").all()
-    ) == 1
+    assert (
+        assistant_texts(page) == [ESSAY.expected_text().strip()]
+        or len(page.locator(".turn.assistant").all()) == 1
+    )
 
 
 def test_a_reload_mid_stream_resumes_the_running_reply(page: Page) -> None:

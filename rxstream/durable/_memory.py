@@ -7,7 +7,6 @@ behind (memory is one copy of the response, whatever the number of readers).
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 from collections.abc import AsyncIterable, AsyncIterator
@@ -81,8 +80,12 @@ class _Log:
 
 
 def _copy(error: APIError) -> APIError:
-    """A copy of the stream's error for one reader (each raise writes its traceback)."""
-    return copy.copy(error)
+    """A copy of the stream's error for one reader (each raise writes its traceback): the
+    same class with the same attributes, made without calling its `__init__`."""
+    clone = type(error).__new__(type(error))
+    clone.__dict__.update(error.__dict__)
+    clone.args = error.args
+    return clone
 
 
 class MemoryStore:

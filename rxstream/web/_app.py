@@ -6,7 +6,7 @@ import contextlib
 import html
 import logging
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -50,15 +50,15 @@ class _Relay:
 
     def __init__(
         self,
-        client: AsyncClient | None,
+        client: AsyncClient | Callable[[], AsyncClient] | None,
         store: StreamStore,
         *,
         ping_interval: float,
         retry_ms: int,
         model: str,
     ) -> None:
-        self.client = client
-        self.owns_client = client is None
+        self.make_client = client if callable(client) else AsyncClient
+        self.client = client if isinstance(client, AsyncClient) else None
         self.store = store
         self.ping_interval = ping_interval
         self.retry_ms = retry_ms
@@ -72,8 +72,8 @@ class _Relay:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """Runs the producers: they belong to the server, not to any request."""
         async with contextlib.AsyncExitStack() as stack:
-            if self.client is None:
-                self.client = await stack.enter_async_context(AsyncClient())
+            if self.client is None:  # made here, on the server's loop, and closed with it
+                self.client = await stack.enter_async_context(self.make_client())
             self.group = await stack.enter_async_context(anyio.create_task_group())
             try:
                 yield
@@ -163,7 +163,7 @@ class _Relay:
 
 
 def create_app(
-    client: AsyncClient | None = None,
+    client: AsyncClient | Callable[[], AsyncClient] | None = None,
     store: StreamStore | None = None,
     *,
     ping_interval: float = 15.0,
@@ -174,8 +174,9 @@ def create_app(
     `DELETE /streams/{id}`, and the chat page at `GET /`.
 
     Args:
-        client: the `AsyncClient` that sends the upstream requests (default: one from the
-            environment, `ANTHROPIC_API_KEY`, closed with the app).
+        client: the `AsyncClient` that sends the upstream requests, or a function that makes
+            one (called in the server's event loop at startup; the client is closed at
+            shutdown). Default: `AsyncClient()`, from the environment (`ANTHROPIC_API_KEY`).
         store: where streams live (default: a `MemoryStore`, this process only; pass a
             `RedisStore` to let any worker answer any request).
         ping_interval: seconds of silence before a `: ping` comment (0: never).
