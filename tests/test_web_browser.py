@@ -4,6 +4,7 @@ emulator. Every reply is checked against the exact text the emulator answers wit
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,10 +59,6 @@ def page(context: BrowserContext, relay_url: str) -> Page:
     return page
 
 
-def assistant_texts(page: Page) -> list[str]:
-    return [t.strip() for t in page.locator(".turn.assistant .text").all_inner_texts()]
-
-
 def test_a_full_reply_is_rendered_as_markdown_with_usage_and_timing(page: Page) -> None:
     send(page, ESSAY)
     assert wait_end(page) == "done"
@@ -71,8 +68,9 @@ def test_a_full_reply_is_rendered_as_markdown_with_usage_and_timing(page: Page) 
     for paragraph in expected.split("\n\n"):
         assert paragraph.strip() in rendered
     meta = page.locator(".turn.assistant .meta").inner_text()
-    assert " in · " in meta and " out tokens" in meta
-    assert "TTFT " in meta and " tok/s" in meta and "stop: end_turn" in meta
+    assert re.fullmatch(
+        r"\d+ in · \d+ out tokens · TTFT \d+\.\d\d s · \d+\.\d tok/s · stop: end_turn", meta
+    ), meta
 
 
 def test_thinking_is_shown_and_tool_input_assembles_before_the_block_ends(page: Page) -> None:
@@ -147,14 +145,15 @@ def test_a_network_cut_mid_stream_resumes_with_the_exact_text(
     page.wait_for_function("document.getElementById('status').dataset.state === 'reconnecting'")
     cut_at = len(reply_text(page))
     time.sleep(1.5)  # the model goes on meanwhile: the relay keeps what the page misses
+    assert len(reply_text(page)) == cut_at  # nothing reached the page while it was offline
     context.set_offline(False)
     assert wait_end(page) == "done"
     assert cut_at < len(ESSAY.expected_text())
     assert reply_text(page) == ESSAY.expected_text()
-    assert (
-        assistant_texts(page) == [ESSAY.expected_text().strip()]
-        or len(page.locator(".turn.assistant").all()) == 1
-    )
+    assert len(page.locator(".turn.assistant").all()) == 1
+    rendered = page.locator(".turn.assistant .text").inner_text()
+    for paragraph in ESSAY.expected_text().split("\n\n"):
+        assert rendered.count(paragraph.strip()) == 1  # no paragraph lost or doubled
 
 
 def test_a_reload_mid_stream_resumes_the_running_reply(page: Page) -> None:

@@ -211,7 +211,7 @@ def test_delete_cancels_the_upstream_and_readers_see_it_end(
     assert response.json() == {"stream_id": stream.rsplit("/", 1)[1], "cancelled": True}
     assert emulator.wait_closed(record, timeout=5)
     assert not record.completed
-    raw, events = read(http, url)
+    _, events = read(http, url)
     assert events[-1].event == "error"
     assert msgspec.json.decode(events[-1].data)["error"]["type"] == "stream_cancelled"
     assert entries(events)[-1].event != "message_stop"
