@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Final
 
 import anyio
@@ -122,7 +122,9 @@ class MemoryStore:
     async def publish(self, stream_id: str, source: Source) -> None:
         """Read `source` to its end, appending every event, then the terminal record.
 
-        Raises `ProducerConflictError` when `stream_id` was published before. Returns when
+        The stream exists for readers from the call on (it is registered before `publish`
+        first waits). Raises `ProducerConflictError` when `stream_id` was published before.
+        Returns when
         the stream has ended, however it ended (the outcome is for the readers); a cancel
         of the caller's own task records `ProducerLostError` and propagates.
         """
@@ -166,7 +168,7 @@ class MemoryStore:
 
     async def aentries(
         self, stream_id: str, *, after: str | None = None, mode: Mode = "snapshot"
-    ) -> AsyncIterator[Entry]:
+    ) -> AsyncGenerator[Entry, None]:
         """The log after `after` (from the start when None), then the live tail.
 
         Raises `StreamNotFound` for an unknown stream, `ValueError` when `after` is not one
