@@ -22,7 +22,6 @@ from rxstream import (
     Message,
     MessageAccumulator,
     OverloadedError,
-    RateLimitError,
     ServerSentEvent,
     from_sse,
     iter_sse,
@@ -83,8 +82,13 @@ def read(
 
 
 def entries(events: list[ServerSentEvent]) -> list[ServerSentEvent]:
-    """The events that are log entries (the relay's keep-alive pings carry no id)."""
-    return [e for e in events if e.id and not (e.event == "ping" and e.data == '{"type": "ping"}')]
+    """The events that are log entries: not the relay's keep-alive pings nor the error that
+    ends a failed stream (neither has an `id:` line; `iter_sse` gives them the last id)."""
+    return [
+        e
+        for e in events
+        if e.id and e.event != "error" and not (e.event == "ping" and e.data == '{"type": "ping"}')
+    ]
 
 
 def direct(emulator: Emulator, body: dict[str, Any]) -> tuple[list[str], Message]:
@@ -281,25 +285,30 @@ def test_a_bad_body_is_400_in_the_api_error_format(
     assert response.json()["error"]["message"].startswith(message)
 
 
-@pytest.mark.parametrize(
-    ("fault", "error_type", "cls"),
-    [
-        ("error=overloaded_error;after=6", "overloaded_error", OverloadedError),
-        ("status=429", "rate_limit_error", RateLimitError),
-    ],
-)
-def test_an_upstream_failure_reaches_every_reader_as_the_api_error(
-    emulator: Emulator, fault: str, error_type: str, cls: type[Exception]
+def test_an_upstream_failure_mid_stream_reaches_every_reader_as_the_api_error(
+    emulator: Emulator,
 ) -> None:
-    app = relay(emulator, {"x-emulator-fault": fault})
+    app = relay(emulator, {"x-emulator-fault": "error=overloaded_error;after=6;message=busy"})
     with running(app) as url, httpx.Client(base_url=url, timeout=30) as http:
         events_url = start(http, HAIKU)
         for _ in range(2):
             raw, events = read(http, events_url)
-            assert events[-1].event == "error"
-            assert msgspec.json.decode(events[-1].data)["error"]["type"] == error_type
-            with pytest.raises(cls):
+            assert [e.event for e in events][-1] == "error"
+            assert len(entries(events)) == 6
+            assert msgspec.json.decode(events[-1].data)["error"] == {
+                "type": "overloaded_error",
+                "message": "overloaded_error: busy",
+            }
+            with pytest.raises(OverloadedError):
                 final_message(raw)
+
+
+def test_an_upstream_refusal_is_the_answer_to_the_post(emulator: Emulator) -> None:
+    app = relay(emulator, {"x-emulator-fault": "status=429;should-retry=false"})
+    with running(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        response = http.post("/streams", json=HAIKU)
+    assert response.status_code == 429
+    assert response.json()["error"]["type"] == "rate_limit_error"
 
 
 def test_a_reader_that_stops_reading_slows_no_one(http: httpx.Client) -> None:

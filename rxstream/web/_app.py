@@ -19,16 +19,18 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .._async_client import AsyncClient
+from .._errors import APIError, APIStatusError
 from .._types import MessageStreamEvent
-from ..durable import MemoryStore, Mode, StreamNotFound, StreamStore
+from ..durable import Entry, MemoryStore, Mode, StreamNotFound, StreamStore
 from ._params import RequestBodyError, message_params
 from ._response import EventStreamResponse
-from ._wire import error_body
+from ._wire import error_body, error_type_of
 
 __all__ = ["DEFAULT_MODEL", "create_app"]
 
 DEFAULT_MODEL: Final = "claude-sonnet-4-5"
 STATIC: Final = Path(__file__).parent / "static"
+_START_TIMEOUT: Final = 30.0
 _log = logging.getLogger("rxstream")
 
 
@@ -39,6 +41,12 @@ async def _upstream(
     async with await client.messages.create(stream=True, **params) as stream:
         async for event in stream:
             yield event
+
+
+async def _aclose(entries: AsyncIterator[Entry]) -> None:
+    aclose = getattr(entries, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 def _error(status: int, error_type: str, message: str) -> JSONResponse:
@@ -115,8 +123,34 @@ class _Relay:
             )
         stream_id = secrets.token_urlsafe(12)
         await self.group.start(self.produce, stream_id, params)
+        failure = await self._first_outcome(stream_id)
+        if failure is not None:  # the upstream refused the request: say so, as it did
+            status = failure.status_code if isinstance(failure, APIStatusError) else 502
+            return _error(status, error_type_of(failure), failure.message)
         events_url = request.url_for("events", stream_id=stream_id).path
         return JSONResponse({"stream_id": stream_id, "events_url": events_url}, status_code=201)
+
+    async def _first_outcome(self, stream_id: str) -> APIError | None:
+        """Wait for the stream's first entry (the upstream answered), or its failure.
+
+        A store may register a stream only once its producer has written (Redis does):
+        until then it is not found, and a reader sent there at once would get a 404.
+        """
+        with anyio.move_on_after(_START_TIMEOUT):
+            while True:
+                entries = self.store.aentries(stream_id, mode="replay")
+                try:
+                    await anext(entries)
+                    return None
+                except StopAsyncIteration:
+                    return None
+                except StreamNotFound:
+                    await anyio.sleep(0.02)
+                except APIError as exc:
+                    return exc
+                finally:
+                    await _aclose(entries)
+        return None  # slow to start: the reader will wait for it
 
     async def events(self, request: Request) -> Response | EventStreamResponse:
         stream_id = request.path_params["stream_id"]
@@ -150,12 +184,10 @@ class _Relay:
             await anext(entries)
         except StreamNotFound:
             return False
-        except Exception:
-            return True  # it ended in another way, or had no entries: it exists
+        except (StopAsyncIteration, APIError):
+            return True  # it ended (a stream that cancel() refuses has)
         finally:
-            aclose = getattr(entries, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await _aclose(entries)
         return True
 
     async def index(self, request: Request) -> Response:

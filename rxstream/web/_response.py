@@ -78,7 +78,11 @@ class EventStreamResponse:
         self._last_send = time.monotonic()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        entries = self._open()
+        try:
+            entries = self._open()
+        except (StreamNotFound, ValueError) as exc:  # a store that checks when opened
+            await _send_error(send, exc)
+            return
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(_watch_disconnect, receive, group.cancel_scope)
