@@ -1,4 +1,4 @@
-"""The `rxstream` command: demo, replay, record, emulator."""
+"""The `rxstream` command: demo, replay, record, emulator, serve."""
 
 from __future__ import annotations
 
@@ -292,6 +292,16 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=record)
 
     _add_emulator(commands)
+
+    # `serve` (rxstream.web) lives in its own module, which needs the `web` extra.
+    try:
+        from .web._serve import add_serve_command
+    except ImportError as exc:
+        missing = f"serve needs the web extra: pip install 'rxstream[web]' ({exc})"
+        p = commands.add_parser("serve", help="the browser chat page (needs rxstream[web])")
+        p.set_defaults(run=lambda _: sys.exit(missing))
+    else:
+        add_serve_command(commands)
     return parser
 
 
