@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import logging
 import secrets
@@ -24,7 +25,7 @@ from .._types import MessageStreamEvent
 from ..durable import Entry, MemoryStore, Mode, StreamNotFound, StreamStore
 from ._params import RequestBodyError, message_params
 from ._response import EventStreamResponse
-from ._wire import error_body, error_type_of
+from ._wire import EncodedEntries, error_body, error_type_of
 
 __all__ = ["DEFAULT_MODEL", "create_app"]
 
@@ -75,6 +76,7 @@ class _Relay:
             "{{PING_INTERVAL}}", str(ping_interval)
         )
         self.group: anyio.abc.TaskGroup | None = None
+        self.encoded = EncodedEntries()
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -166,6 +168,7 @@ class _Relay:
         mode: Mode = "snapshot" if asked == "snapshot" else "replay"
         return EventStreamResponse(
             lambda: self.store.aentries(stream_id, after=after or None, mode=mode),
+            encode=functools.partial(self.encoded.of, stream_id),
             retry_ms=self.retry_ms,
             ping_interval=self.ping_interval,
         )

@@ -56,6 +56,7 @@ class EventStreamResponse:
 
     Args:
         open_entries: opens the store's iterator for this reader.
+        encode: an entry as SSE bytes (readers of one stream can share a cache of them).
         retry_ms: the `retry:` sent first (a browser's reconnect delay).
         ping_interval: seconds of silence before a `: ping` comment.
         status_wait: how long to wait for the first entry before sending the headers
@@ -66,6 +67,7 @@ class EventStreamResponse:
         self,
         open_entries: Callable[[], AsyncIterator[Entry]],
         *,
+        encode: Callable[[Entry], bytes] = sse_entry,
         retry_ms: int,
         ping_interval: float,
         status_wait: float = 1.0,
@@ -74,8 +76,13 @@ class EventStreamResponse:
         self._retry_ms = retry_ms
         self._ping_interval = ping_interval if ping_interval > 0 else math.inf
         self._status_wait = status_wait
-        self._lock = anyio.Lock()
+        self._encode = encode
         self._last_send = time.monotonic()
+        # Two tasks write (entries, pings); a ping goes only between two writes, and a write
+        # waits for a ping in flight. Flags, not a lock: a lock would cost every event a
+        # trip through the event loop.
+        self._sending = False
+        self._pinging: anyio.Event | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -112,24 +119,35 @@ class EventStreamResponse:
             if first.error is not None:
                 raise first.error
             if first.entry is not None:
-                await self._write(send, sse_entry(first.entry))
+                encode = self._encode
+                await self._write(send, encode(first.entry))
                 async for entry in entries:
-                    await self._write(send, sse_entry(entry))
+                    await self._write(send, encode(entry))
         except APIError as exc:
             await self._write(send, sse_end(exc))
-        async with self._lock:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await self._write(send, b"", more=False)
 
-    async def _write(self, send: Send, data: bytes) -> None:
-        async with self._lock:
-            await send({"type": "http.response.body", "body": data, "more_body": True})
-            self._last_send = time.monotonic()
+    async def _write(self, send: Send, data: bytes, *, more: bool = True) -> None:
+        while self._pinging is not None:
+            await self._pinging.wait()
+        self._sending = True
+        try:
+            await send({"type": "http.response.body", "body": data, "more_body": more})
+        finally:
+            self._sending = False
+        self._last_send = time.monotonic()
 
     async def _ping(self, send: Send) -> None:
         while True:
             await anyio.sleep(self._last_send + self._ping_interval - time.monotonic())
-            if time.monotonic() - self._last_send >= self._ping_interval:
-                await self._write(send, PING)
+            if not self._sending and time.monotonic() - self._last_send >= self._ping_interval:
+                self._pinging = pinging = anyio.Event()
+                try:
+                    await send({"type": "http.response.body", "body": PING, "more_body": True})
+                finally:
+                    self._pinging = None
+                    pinging.set()
+                self._last_send = time.monotonic()
 
 
 async def _watch_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:

@@ -15,7 +15,7 @@ from .._errors import APIError, APIStatusError
 from .._snapshot_wire import encode_snapshot
 from ..durable import Entry, ProducerLostError, StreamCancelledError, StreamNotFound
 
-__all__ = ["error_body", "error_type_of", "sse_end", "sse_entry", "sse_retry"]
+__all__ = ["EncodedEntries", "error_body", "error_type_of", "sse_end", "sse_entry", "sse_retry"]
 
 # The API's own keep-alive event (no `id:`, so a reader's resume position stays): unlike an
 # SSE comment, a browser's EventSource dispatches it, so a page can tell a live connection
@@ -31,6 +31,29 @@ def sse_entry(entry: Entry) -> bytes:
     else:
         name, data = item.type.encode(), encode(item)
     return b"event: " + name + b"\nid: " + entry.id.encode() + b"\ndata: " + data + b"\n\n"
+
+
+class EncodedEntries:
+    """`sse_entry` with the bytes of recent entries kept, keyed by stream and entry id: the
+    readers of one stream are mostly at its head, so each entry is encoded once, not once
+    per reader. Holds at most `size` entries (the oldest go first)."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self._size = size
+        self._bytes: dict[tuple[str, str], bytes] = {}
+
+    def of(self, stream_id: str, entry: Entry) -> bytes:
+        """The SSE bytes of `entry` of `stream_id`."""
+        key = (stream_id, entry.id)
+        data = self._bytes.get(key)
+        if data is None:
+            data = sse_entry(entry)
+            if isinstance(entry.item, SnapshotEvent):
+                return data  # one reader's view: not shared
+            if len(self._bytes) >= self._size:
+                del self._bytes[next(iter(self._bytes))]
+            self._bytes[key] = data
+        return data
 
 
 def sse_retry(milliseconds: int) -> bytes:
