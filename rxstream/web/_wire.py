@@ -44,12 +44,12 @@ class EncodedEntries:
 
     def of(self, stream_id: str, entry: Entry) -> bytes:
         """The SSE bytes of `entry` of `stream_id`."""
+        if isinstance(entry.item, SnapshotEvent):
+            return sse_entry(entry)  # one reader's view, with the id of the entry it sums up
         key = (stream_id, entry.id)
         data = self._bytes.get(key)
         if data is None:
             data = sse_entry(entry)
-            if isinstance(entry.item, SnapshotEvent):
-                return data  # one reader's view: not shared
             if len(self._bytes) >= self._size:
                 del self._bytes[next(iter(self._bytes))]
             self._bytes[key] = data
