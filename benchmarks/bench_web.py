@@ -34,7 +34,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 CLIENTS = int(os.environ.get("RXSTREAM_BENCH_CLIENTS", "1000"))
 DELTAS = 300
-INTERVAL = 0.01  # seconds between two upstream deltas: a fast model
+INTERVAL = 0.02  # seconds between two upstream deltas: a model at 50 tokens/s
 PAD = "x" * 400  # each delta carries ~0.5 KB of text, so stalled readers have data to refuse
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
 BODY: dict[str, Any] = {"model": "m", "max_tokens": 4096, "messages": MESSAGES}
@@ -239,14 +239,54 @@ class Outcome:
     readers: list[Reader]
     rss_before_mb: float
     rss_after_mb: float
+    tab: Reader
 
     def percentile_ms(self, q: float) -> float:
-        all_ns = sorted(x for r in self.readers for x in r.latencies_ns)
-        return all_ns[min(len(all_ns) - 1, int(q * len(all_ns)))] / 1e6
+        return _percentile_ms([x for r in self.readers for x in r.latencies_ns], q)
+
+    def tab_percentile_ms(self, q: float) -> float:
+        return _percentile_ms(self.tab.latencies_ns, q)
 
 
-async def scenario(kind: str, stalled: int = 0) -> Outcome:
-    """Run one load: CLIENTS connections, `stalled` of them never reading."""
+def _percentile_ms(values_ns: list[int], q: float) -> float:
+    ordered = sorted(values_ns)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6
+
+
+# Debian's chromium, launched as tests/browser.py does (Playwright cannot download browsers).
+CHROMIUM = os.environ.get("RXSTREAM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+_BROWSER_READER = """url => new Promise(resolve => {
+    const latencies = [];
+    const source = new EventSource(url);
+    source.addEventListener("content_block_delta", e => {
+        const sent = Number(JSON.parse(e.data).delta.text.split(" ")[0]);
+        latencies.push(Date.now() * 1e6 - sent);
+    });
+    source.addEventListener("message_stop", () => { source.close(); resolve(latencies); });
+})"""
+
+
+async def browser_reader(base_url: str, path: str, reader: Reader) -> None:
+    """A Chromium tab reading the stream with `EventSource`, timing each delta."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page()
+        await page.goto(base_url + "/")
+        latencies = page.evaluate(_BROWSER_READER, path)
+        reader.connected.set()
+        reader.latencies_ns = [int(x) for x in await latencies]
+        reader.deltas = len(reader.latencies_ns)
+        await browser.close()
+
+
+async def scenario(
+    kind: str, stalled: int = 0, clients: int = CLIENTS, tab: bool = False
+) -> Outcome:
+    """Run one load: `clients` connections, `stalled` of them never reading, and with `tab`
+    a browser tab too (its latencies are the outcome's `tab`)."""
     import httpx
 
     up_port, relay_port = _free_port(), _free_port()
@@ -263,21 +303,29 @@ async def scenario(kind: str, stalled: int = 0) -> Outcome:
                 path, expected = created["events_url"], 1
             else:
                 path, expected = "/naive", CLIENTS
-            readers = [Reader() for _ in range(CLIENTS)]
+            readers = [Reader() for _ in range(clients)]
             tasks = [
                 asyncio.create_task(read_events(relay_port, path, r, i < stalled))
                 for i, r in enumerate(readers)
             ]
+            in_tab = Reader()
+            if tab:
+                base_url = f"http://127.0.0.1:{relay_port}"
+                tab_task = asyncio.create_task(browser_reader(base_url, path, in_tab))
+                await in_tab.connected.wait()
+                await asyncio.sleep(1.0)  # the EventSource is open
             for r in readers:
                 await r.connected.wait()
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{up_port}") as up:
                 await up.post(f"/go/{expected}", timeout=60)
             socks = await asyncio.gather(*tasks)
+            if tab:
+                await tab_task
         cpu = _cpu_seconds(relay.pid) - cpu_before
         rss_after = _rss_mb(relay.pid)
         for sock in socks:
             sock.close()
-        return Outcome(cpu, readers[stalled:], rss_before, rss_after)
+        return Outcome(cpu, readers[stalled:], rss_before, rss_after, in_tab)
     finally:
         for process in (relay, upstream):
             process.terminate()
@@ -297,7 +345,7 @@ def test_one_stream_to_1000_clients_vs_a_naive_relay(benchmark: BenchmarkFixture
     results: dict[str, Outcome] = {}
 
     def run() -> None:
-        results["rxstream"] = asyncio.run(scenario("rxstream"))
+        results["rxstream"] = asyncio.run(scenario("rxstream", tab=True))
         results["naive"] = asyncio.run(scenario("naive"))
         results["stalled"] = asyncio.run(scenario("rxstream", stalled=CLIENTS // 10))
 
@@ -311,6 +359,8 @@ def test_one_stream_to_1000_clients_vs_a_naive_relay(benchmark: BenchmarkFixture
         "relay_us_per_event_per_client": ours.cpu_seconds / events * 1e6,
         "naive_us_per_event_per_client": naive.cpu_seconds / events * 1e6,
         "cpu_ratio_naive_vs_rxstream": naive.cpu_seconds / ours.cpu_seconds,
+        "tab_latency_p50_ms": ours.tab_percentile_ms(0.50),
+        "tab_latency_p99_ms": ours.tab_percentile_ms(0.99),
         "latency_p50_ms": ours.percentile_ms(0.50),
         "latency_p99_ms": ours.percentile_ms(0.99),
         "naive_latency_p50_ms": naive.percentile_ms(0.50),
@@ -321,6 +371,27 @@ def test_one_stream_to_1000_clients_vs_a_naive_relay(benchmark: BenchmarkFixture
         "rss_growth_mb": ours.rss_after_mb - ours.rss_before_mb,
         "stalled_rss_growth_mb": stalled.rss_after_mb - stalled.rss_before_mb,
         "stream_mb_per_client": DELTAS * (len(PAD) + 120) / 1e6,
+    }
+    benchmark.extra_info.update({k: round(v, 3) for k, v in figures.items()})
+    print()
+    for key, value in figures.items():
+        print(f"  {key:>32}: {value:10.3f}")
+
+
+@pytest.mark.benchmark(group="web")
+def test_upstream_to_browser_latency(benchmark: BenchmarkFixture) -> None:
+    """A browser tab alone on the relay: the time from the upstream sending an event to the
+    page's `EventSource` handing it over (both clocks are this machine's)."""
+    results: list[Outcome] = []
+    benchmark.pedantic(
+        lambda: results.append(asyncio.run(scenario("rxstream", clients=0, tab=True))),
+        rounds=1,
+        iterations=1,
+    )
+    assert results[0].tab.deltas == DELTAS
+    figures = {
+        "tab_alone_latency_p50_ms": results[0].tab_percentile_ms(0.50),
+        "tab_alone_latency_p99_ms": results[0].tab_percentile_ms(0.99),
     }
     benchmark.extra_info.update({k: round(v, 3) for k, v in figures.items()})
     print()
