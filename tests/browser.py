@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from rxstream._cli import WEATHER_TOOL
+from rxstream._demo import WEATHER_TOOL
 from rxstream.emulator import reply_text_for
 from rxstream.web._app import DEFAULT_MODEL
 

@@ -15,14 +15,8 @@ import pytest
 import reactivex
 from reactivex import abc
 
-from rxstream import (
-    AsyncClient,
-    MessageAccumulator,
-    MessageStreamEvent,
-    OverloadedError,
-    SharedStream,
-    SnapshotEvent,
-)
+from rxstream import AsyncClient, OverloadedError, SharedStream
+from rxstream.accumulate import MessageAccumulator, SnapshotEvent
 from rxstream.durable import (
     Entry,
     MemoryStore,
@@ -33,6 +27,7 @@ from rxstream.durable import (
     StreamNotFound,
 )
 from rxstream.emulator import Emulator, reply_text_for
+from rxstream.types import MessageStreamEvent
 
 pytestmark = pytest.mark.anyio
 

@@ -16,17 +16,11 @@ from starlette.routing import Mount
 from webserver import running
 
 import rxstream.operators as rxo
-from rxstream import (
-    AsyncClient,
-    Client,
-    Message,
-    MessageAccumulator,
-    OverloadedError,
-    ServerSentEvent,
-    from_sse,
-    iter_sse,
-)
+from rxstream import AsyncClient, Client, OverloadedError, from_sse
+from rxstream.accumulate import MessageAccumulator
 from rxstream.emulator import Emulator
+from rxstream.sse import ServerSentEvent, iter_sse
+from rxstream.types import Message
 from rxstream.web import create_app
 
 HAIKU: dict[str, Any] = {
