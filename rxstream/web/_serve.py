@@ -41,13 +41,16 @@ def add_serve_command(commands: Any) -> None:
 def _store(redis_url: str | None) -> StreamStore | None:
     if redis_url is None:
         return None
+    from .. import durable
+
     try:
-        from ..durable import RedisStore  # type: ignore[attr-defined,unused-ignore]
-    except ImportError as exc:
+        # By name: `RedisStore` needs the `redis` extra (`rxstream.durable` says so).
+        redis_store = getattr(durable, "RedisStore")  # noqa: B009
+    except (ImportError, AttributeError) as exc:
         raise SystemExit(
             f"--redis needs the redis extra: pip install 'rxstream[redis]' ({exc})"
         ) from None
-    store: StreamStore = RedisStore(redis_url)
+    store: StreamStore = redis_store(redis_url)
     return store
 
 
