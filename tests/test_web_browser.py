@@ -95,7 +95,7 @@ def test_thinking_is_shown_and_tool_input_assembles_before_the_block_ends(page: 
     assert len(partials) >= 2, seen
     assert all(final.startswith(s) for s in partials), seen
     assert partials[0] != final  # it was visible before it was whole
-    assert page.locator(".tool .tool-name").inner_text() == "🔧 get_weather"
+    assert page.locator(".tool .tool-name").inner_text() == "get_weather"
     assert page.locator(".tool .tool-input").inner_text() == '{\n  "location": "Paris"\n}'
     thinking = page.locator("details.thinking")
     assert thinking.locator("summary").inner_text() == "Thinking"

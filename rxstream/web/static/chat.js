@@ -65,6 +65,7 @@
       this.firstTokenAt = null;
       this.lastTokenAt = null;
       this.lastId = null;
+      this.deltas = 0;
       this.blocks = [];
       this.usage = null;
       this.stopReason = null;
@@ -144,6 +145,7 @@
     }
 
     tokenSeen() {
+      this.deltas += 1; // about a token each: the API counts output tokens only at the end
       const now = performance.now();
       if (this.firstTokenAt === null) this.firstTokenAt = now;
       this.lastTokenAt = now;
@@ -236,13 +238,16 @@
 
     meta() {
       const parts = [];
-      if (this.usage) parts.push(`${this.usage.input_tokens} in · ${this.usage.output_tokens} out tokens`);
+      // Exact once message_delta has come (its usage); until then, deltas seen (about tokens).
+      const final = this.stopReason !== null && this.usage;
+      const out = final ? this.usage.output_tokens : this.deltas;
+      if (this.usage) parts.push(`${this.usage.input_tokens} in · ${final ? "" : "~"}${out} out tokens`);
       if (this.sentAt !== null && this.firstTokenAt !== null) {
         parts.push(`TTFT ${((this.firstTokenAt - this.sentAt) / 1000).toFixed(2)} s`);
       }
       const span = (this.lastTokenAt - this.firstTokenAt) / 1000;
-      if (this.usage && this.sentAt !== null && span > 0) {
-        parts.push(`${(this.usage.output_tokens / span).toFixed(1)} tok/s`);
+      if (this.sentAt !== null && span > 0) {
+        parts.push(`${(out / span).toFixed(1)} tok/s`);
       }
       if (this.stopReason) parts.push(`stop: ${this.stopReason}`);
       if (this.state === "stopped") parts.push("stopped");
@@ -277,7 +282,7 @@
     if (block.type === "tool") {
       el.className = "tool";
       el.innerHTML = `<div class="tool-name"></div><pre class="tool-input"></pre>`;
-      el.querySelector(".tool-name").textContent = `🔧 ${block.name}`;
+      el.querySelector(".tool-name").textContent = block.name;
     } else {
       el.className = block.type === "text" ? "text markdown" : "other";
     }
