@@ -214,7 +214,7 @@ def create_app(
             shutdown). Default: `AsyncClient()`, from the environment (`ANTHROPIC_API_KEY`).
         store: where streams live (default: a `MemoryStore`, this process only; pass a
             `RedisStore` to let any worker answer any request).
-        ping_interval: seconds of silence before a `: ping` comment (0: never).
+        ping_interval: seconds of silence before a `ping` event (0: never).
         retry_ms: the `retry:` a browser waits before reconnecting.
         model: the model the chat page asks for.
 

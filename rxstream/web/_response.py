@@ -58,7 +58,7 @@ class EventStreamResponse:
         open_entries: opens the store's iterator for this reader.
         encode: an entry as SSE bytes (readers of one stream can share a cache of them).
         retry_ms: the `retry:` sent first (a browser's reconnect delay).
-        ping_interval: seconds of silence before a `: ping` comment.
+        ping_interval: seconds of silence before a `ping` event (the API's own, no `id:`).
         status_wait: how long to wait for the first entry before sending the headers
             (errors found by then get their HTTP status).
     """
