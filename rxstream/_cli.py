@@ -212,6 +212,16 @@ def _add_emulator(commands: Any) -> None:
     p.set_defaults(run=emulator)  # fmt: skip
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .web._serve import serve
+    except ImportError as exc:
+        raise SystemExit(
+            f"serve needs the web extra: pip install 'rxstream[web]' ({exc})"
+        ) from None
+    return serve(args)
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -293,15 +303,17 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_emulator(commands)
 
-    # `serve` (rxstream.web) lives in its own module, which needs the `web` extra.
-    try:
-        from .web._serve import add_serve_command
-    except ImportError as exc:
-        missing = f"serve needs the web extra: pip install 'rxstream[web]' ({exc})"
-        p = commands.add_parser("serve", help="the browser chat page (needs rxstream[web])")
-        p.set_defaults(run=lambda _: sys.exit(missing))
-    else:
-        add_serve_command(commands)
+    # `serve`: the browser relay (rxstream.web/_serve.py, the `web` extra), imported when run.
+    p = commands.add_parser(
+        "serve", help="the browser chat page and its relay (rxstream.web)", formatter_class=_Help
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (0: a free one)")
+    p.add_argument("--live", action="store_true", help="use the real API (ANTHROPIC_API_KEY)")
+    p.add_argument("--redis", metavar="URL", help="keep streams in Redis (any worker serves)")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn workers (needs --redis)")
+    p.add_argument("--model", default=None, help="the model the page asks for")
+    p.set_defaults(run=_serve)
     return parser
 
 

@@ -1,5 +1,6 @@
 """`rxstream serve`: the relay and its chat page on uvicorn, in front of the emulator (paced
-like a real model) or, with `--live`, the real API; `--redis URL` for several workers."""
+like a real model) or, with `--live`, the real API; `--redis URL` for several workers.
+Its arguments are defined with the other commands' (`rxstream/_cli.py`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any, Final
 from .._async_client import AsyncClient
 from ..durable import StreamStore
 
-__all__ = ["add_serve_command", "app_from_env"]
+__all__ = ["app_from_env", "serve"]
 
 # The emulator's pace in `serve`: about what a real model does (TTFT and tokens per second).
 EMULATOR_TTFT: Final = 0.6
@@ -24,18 +25,6 @@ _ENV_BASE_URL: Final = "RXSTREAM_SERVE_BASE_URL"
 _ENV_REDIS: Final = "RXSTREAM_SERVE_REDIS"
 _ENV_MODEL: Final = "RXSTREAM_SERVE_MODEL"
 _EMULATOR_KEY: Final = "emulator-key-not-secret"
-
-
-def add_serve_command(commands: Any) -> None:
-    """Add `serve` to the CLI's subcommands (an `argparse` subparsers object)."""
-    p = commands.add_parser("serve", help="the browser chat page and relay (rxstream.web)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    p.add_argument("--live", action="store_true", help="use the real API (ANTHROPIC_API_KEY)")
-    p.add_argument("--redis", metavar="URL", help="keep streams in Redis (any worker serves)")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn workers (needs --redis)")
-    p.add_argument("--model", default=None, help="the model the page asks for")
-    p.set_defaults(run=serve)
 
 
 def _store(redis_url: str | None) -> StreamStore | None:
