@@ -310,9 +310,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (0: a free one)")
     p.add_argument("--live", action="store_true", help="use the real API (ANTHROPIC_API_KEY)")
-    p.add_argument("--redis", metavar="URL", help="keep streams in Redis (any worker serves)")
+    p.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep streams in Redis, so any worker serves any request (default: in this process)",
+    )
     p.add_argument("--workers", type=int, default=1, help="uvicorn workers (needs --redis)")
-    p.add_argument("--model", default=None, help="the model the page asks for")
+    p.add_argument("--model", default=DEMO_MODEL, help="the model the page asks for")
     p.set_defaults(run=_serve)
     return parser
 

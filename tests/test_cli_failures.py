@@ -195,7 +195,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_every_option_and_argument_has_help_showing_its_default() -> None:
     parser = _parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(commands.choices) == {"demo", "replay", "record", "emulator"}
+    assert set(commands.choices) == {"demo", "replay", "record", "emulator", "serve"}
     for name, command in commands.choices.items():
         shown = command.format_help()
         for action in command._actions:

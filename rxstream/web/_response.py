@@ -95,8 +95,8 @@ class EventStreamResponse:
                 group.start_soon(_watch_disconnect, receive, group.cancel_scope)
                 await self._respond(entries, send, group)
                 group.cancel_scope.cancel()
-        except OSError:
-            pass  # the client went away while we wrote: its stream simply ends
+        except* OSError:
+            pass  # a server that raises when the client went away (uvicorn just drops it)
         finally:
             with anyio.CancelScope(shield=True):
                 await _aclose(entries)
