@@ -30,16 +30,13 @@ _EMULATOR_KEY: Final = "emulator-key-not-secret"
 def _store(redis_url: str | None) -> StreamStore | None:
     if redis_url is None:
         return None
-    from .. import durable
-
     try:
-        # By name: `RedisStore` needs the `redis` extra (`rxstream.durable` says so).
-        redis_store = getattr(durable, "RedisStore")  # noqa: B009
-    except (ImportError, AttributeError) as exc:
+        from ..durable import RedisStore  # the `redis` extra: ImportError without it
+    except ImportError as exc:
         raise SystemExit(
             f"--redis needs the redis extra: pip install 'rxstream[redis]' ({exc})"
         ) from None
-    store: StreamStore = redis_store(redis_url)
+    store: StreamStore = RedisStore(redis_url)
     return store
 
 
