@@ -17,7 +17,7 @@ attributes), common sequences (`": "`, `", "`) are taken in one step, and it kee
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Final
+from typing import Any, Final
 
 from ._partial_json import (
     _AFTER,
@@ -44,8 +44,9 @@ from ._partial_json import (
 __all__ = ["FieldParser", "escape_pointer_segment"]
 
 _Container = list[object] | dict[str, object]
-OnDone = Callable[[str, object], None]
-OnChunk = Callable[[str, str], None]
+OnDone = Callable[[str, object], object]
+OnChunk = Callable[[str, str], object]
+Emit = Callable[[Any], None]
 # What the scanner is sent (a fragment; None: the end of the input), what it yields after each
 # fragment (whether the whole input is done) and what it returns (the value, whether done).
 _Scanner = Generator[bool, str | None, tuple[object, bool]]
@@ -65,6 +66,10 @@ class FieldParser:
     `on_chunk` for every piece of a string value (no empty pieces; a piece never ends inside
     an escape or between the halves of an escaped surrogate pair).
 
+    With `emit`, the callbacks make the events and the parser hands what they return to
+    `emit`: an operator passes event constructors bound to the block (C calls, not a Python
+    function per event, and there is one event per value and nearly one per fragment).
+
     `max_depth` bounds the nesting of arrays and objects: deeper input is a syntax error.
     """
 
@@ -75,9 +80,10 @@ class FieldParser:
         on_done: OnDone,
         on_chunk: OnChunk | None = None,
         *,
+        emit: Emit | None = None,
         max_depth: int = 1000,
     ) -> None:
-        scanner = _scan(on_done, on_chunk, max_depth)
+        scanner = _scan(on_done, on_chunk, _ignore if emit is None else emit, max_depth)
         next(scanner)
         self._send = scanner.send
         self.feed_strict: Callable[[str], bool] = scanner.send
@@ -145,10 +151,32 @@ def _stopped(chunk: str | None) -> bool:
     return False
 
 
-def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner:
-    """The scanner of `FieldParser`: sent each fragment, then None at the end of the input.
+def _ignore(event: object) -> None:
+    """The `emit` of a parser whose callbacks do the work."""
+
+
+def _scan(on_done: OnDone, on_chunk: OnChunk | None, emit: Emit, max_depth: int) -> _Scanner:
+    """The scanner of `FieldParser`: sent each fragment, then None at the end of the input;
+    `emit` gets what each call of `on_done` and `on_chunk` returns.
     Raises `JSONSyntaxError` at the first invalid character."""
-    state = _VALUE
+    # The states and tables as locals: they are read several times in every fragment.
+    VALUE_OR_CLOSE = _VALUE_OR_CLOSE
+    KEY_OR_CLOSE = _KEY_OR_CLOSE
+    NOT_WHITESPACE = _NOT_WHITESPACE
+    WORD_CHARS = _WORD_CHARS
+    WHITESPACE = _WHITESPACE
+    STRING = _STRING
+    WORD = _WORD
+    AFTER = _AFTER
+    KEY = _KEY
+    COLON = _COLON
+    VALUE = _VALUE
+    END = _END
+    ESCAPE = _ESCAPE
+    WORD_VALUE = _word_value
+    ESCAPE_PREFIX = _ESCAPE_PREFIX
+    SIMPLE_ESCAPES = _SIMPLE_ESCAPES
+    state = VALUE
     stack: list[_Container] = []  # open containers, holding only complete values
     keys: list[str] = []  # per open container: the key being parsed ("" in arrays)
     pointers: list[str] = []  # per open container: its pointer
@@ -175,7 +203,7 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
             carry = ""
         n = len(text)
         i = 0
-        if state == _WORD:  # a number or literal the last fragment ended in: only here
+        if state == WORD:  # a number or literal the last fragment ended in: only here
             m = not_word(text)
             if m is None:
                 word_pieces.append(text)
@@ -184,23 +212,23 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                 continue
             i = m.start()
             word_pieces.append(text[:i])
-            value = _word_value("".join(word_pieces), word_start)
+            value = WORD_VALUE("".join(word_pieces), word_start)
             word_pieces.clear()
             # As at the end of the loop below: `value` is complete.
             if top is None:
                 root = value
-                state = _END
+                state = END
                 root_done = True
             else:
                 if isinstance(top, list):
                     top.append(value)
                 else:
                     top[keys[-1]] = value
-                state = _AFTER
-            on_done(pointer, value)
+                state = AFTER
+            emit(on_done(pointer, value))
         try:
             while i < n:
-                if state == _STRING:
+                if state == STRING:
                     m = string_stop(text, i)
                     if m is None:
                         pieces.append(text[i:] if i else text)
@@ -217,49 +245,59 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                             keys[-1] = string
                             if i < n and text[i] == ":":  # `": "`, the common case, in one step
                                 i += 1
-                                state = _VALUE
+                                state = VALUE
                                 if i < n and text[i] == " ":
                                     i += 1
                                 if i < n and text[i] == '"':  # and a string value begins
                                     if "~" in string or "/" in string:
                                         string = string.replace("~", "~0").replace("/", "~1")
                                     pointer = f"{pointers[-1]}/{string}"
-                                    state = _STRING
+                                    state = STRING
                                     in_key = False
                                     i += 1
                             else:
-                                state = _COLON
+                                state = COLON
                             continue
                         if on_chunk is not None and len(pieces) > sent:
-                            on_chunk(
-                                pointer,
-                                pieces[sent] if len(pieces) == sent + 1 else "".join(pieces[sent:]),
+                            emit(
+                                on_chunk(
+                                    pointer,
+                                    pieces[sent]
+                                    if len(pieces) == sent + 1
+                                    else "".join(pieces[sent:]),
+                                )
                             )
                         pieces.clear()
                         sent = 0
                         value = string
                     elif c == "\\":
-                        m = _ESCAPE.match(text, j)
+                        # `\n`, `\"` and the like (code has many) without a regex match.
+                        simple = SIMPLE_ESCAPES.get(text[j + 1 : j + 2])
+                        if simple is not None:
+                            pieces.append(simple)
+                            i = j + 2
+                            continue
+                        m = ESCAPE.match(text, j)
                         if m is None:
-                            if _ESCAPE_PREFIX.match(text, j) is not None:
+                            if ESCAPE_PREFIX.match(text, j) is not None:
                                 carry = text[j:]
                                 break
                             raise JSONSyntaxError("invalid escape", base + _escape_error(text, j))
                         simple = m.group(1)
                         if simple is not None:
-                            pieces.append(_SIMPLE_ESCAPES[simple])
+                            pieces.append(SIMPLE_ESCAPES[simple])
                             i = j + 2
                         else:
                             code = int(m.group(2), 16)
                             i = j + 6
                             if 0xD800 <= code <= 0xDBFF:  # a high surrogate: pair it if it can be
-                                low = _ESCAPE.match(text, i)
+                                low = ESCAPE.match(text, i)
                                 if low is not None and low.group(2) is not None:
                                     low_code = int(low.group(2), 16)
                                     if 0xDC00 <= low_code <= 0xDFFF:
                                         code = 0x10000 + ((code - 0xD800) << 10) + low_code - 0xDC00
                                         i += 6
-                                elif low is None and (i == n or _ESCAPE_PREFIX.match(text, i)):
+                                elif low is None and (i == n or ESCAPE_PREFIX.match(text, i)):
                                     carry = text[j:]
                                     break
                             pieces.append(chr(code))
@@ -268,25 +306,25 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                         raise JSONSyntaxError("control character in string", base + j)
                 else:
                     c = text[i]
-                    if c in _WHITESPACE:
+                    if c in WHITESPACE:
                         i += 1
-                        if i < n and text[i] in _WHITESPACE:
-                            m = _NOT_WHITESPACE.search(text, i)
+                        if i < n and text[i] in WHITESPACE:
+                            m = NOT_WHITESPACE.search(text, i)
                             i = n if m is None else m.start()
                         continue
-                    if state == _AFTER:
+                    if state == AFTER:
                         if c == ",":
                             i += 1
                             if i < n and text[i] == " ":  # `", "`, the common case, in one step
                                 i += 1
                             if in_list:
-                                state = _VALUE
+                                state = VALUE
                             elif i < n and text[i] == '"':
-                                state = _STRING
+                                state = STRING
                                 in_key = True
                                 i += 1
                             else:
-                                state = _KEY
+                                state = KEY
                             continue
                         assert top is not None
                         if c != ("]" if in_list else "}"):
@@ -300,8 +338,8 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                         pointer = pointers.pop()
                         top = stack[-1] if stack else None
                         in_list = type(top) is list
-                    elif state <= _VALUE_OR_CLOSE:
-                        if c == "]" and state == _VALUE_OR_CLOSE:
+                    elif state <= VALUE_OR_CLOSE:
+                        if c == "]" and state == VALUE_OR_CLOSE:
                             assert top is not None
                             i += 1
                             value = top
@@ -322,7 +360,7 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                                     key = key.replace("~", "~0").replace("/", "~1")
                                 pointer = f"{pointers[-1]}/{key}"
                             if c == '"':
-                                state = _STRING
+                                state = STRING
                                 in_key = False
                                 i += 1
                                 continue
@@ -334,27 +372,27 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                                 stack.append(top)
                                 keys.append("")
                                 pointers.append(pointer)
-                                state = _VALUE_OR_CLOSE if in_list else _KEY_OR_CLOSE
+                                state = VALUE_OR_CLOSE if in_list else KEY_OR_CLOSE
                                 i += 1
                                 continue
-                            if c not in _WORD_CHARS:
+                            if c not in WORD_CHARS:
                                 raise JSONSyntaxError("expected a value", base + i)
                             m = not_word(text, i)
                             if m is None:  # the word may go on in the next fragment
                                 word_pieces.append(text[i:] if i else text)
                                 word_start = base + i
-                                state = _WORD
+                                state = WORD
                                 break
                             j = m.start()
-                            value = _word_value(text[i:j], base + i)
+                            value = WORD_VALUE(text[i:j], base + i)
                             i = j
-                    elif state <= _KEY:
+                    elif state <= KEY:
                         if c == '"':
-                            state = _STRING
+                            state = STRING
                             in_key = True
                             i += 1
                             continue
-                        if c != "}" or state != _KEY_OR_CLOSE:
+                        if c != "}" or state != KEY_OR_CLOSE:
                             raise JSONSyntaxError("expected a string key", base + i)
                         assert top is not None
                         i += 1
@@ -364,10 +402,10 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                         pointer = pointers.pop()
                         top = stack[-1] if stack else None
                         in_list = type(top) is list
-                    elif state == _COLON:
+                    elif state == COLON:
                         if c != ":":
                             raise JSONSyntaxError("expected ':'", base + i)
-                        state = _VALUE
+                        state = VALUE
                         i += 1
                         continue
                     else:
@@ -375,50 +413,54 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, max_depth: int) -> _Scanner
                 # `value`, at `pointer`, is complete: put it in its container.
                 if top is None:
                     root = value
-                    state = _END
+                    state = END
                     root_done = True
                 else:
                     if isinstance(top, list):
                         top.append(value)
                     else:
                         top[keys[-1]] = value
-                    state = _AFTER
-                on_done(pointer, value)
-                if i < n and text[i] == "," and state == _AFTER:  # `", "`, as below, in one step
+                    state = AFTER
+                emit(on_done(pointer, value))
+                if i < n and text[i] == "," and state == AFTER:  # `", "`, as below, in one step
                     i += 1
                     if i < n and text[i] == " ":
                         i += 1
                     if in_list:
-                        state = _VALUE
+                        state = VALUE
                     elif i < n and text[i] == '"':
-                        state = _STRING
+                        state = STRING
                         in_key = True
                         i += 1
                     else:
-                        state = _KEY
+                        state = KEY
         except JSONSyntaxError:
             # What the fragment held of a string value before the error still goes out.
-            if state == _STRING and not in_key and on_chunk is not None and len(pieces) > sent:
-                on_chunk(pointer, "".join(pieces[sent:]))
+            if state == STRING and not in_key and on_chunk is not None and len(pieces) > sent:
+                emit(on_chunk(pointer, "".join(pieces[sent:])))
             raise
-        if state == _STRING and not in_key and on_chunk is not None and len(pieces) > sent:
-            on_chunk(pointer, pieces[sent] if len(pieces) == sent + 1 else "".join(pieces[sent:]))
+        if state == STRING and not in_key and on_chunk is not None and len(pieces) > sent:
+            emit(
+                on_chunk(
+                    pointer, pieces[sent] if len(pieces) == sent + 1 else "".join(pieces[sent:])
+                )
+            )
             sent = len(pieces)
         base += n
         text = yield root_done
     # The end of the input.
-    if state == _WORD:
-        value = _word_value("".join(word_pieces), word_start)
+    if state == WORD:
+        value = WORD_VALUE("".join(word_pieces), word_start)
         if top is None:
             root = value
-            state = _END
+            state = END
             root_done = True
-            on_done(pointer, value)
+            emit(on_done(pointer, value))
         else:
-            state = _AFTER  # inside a container the end proves nothing: no on_done
-    if state == _END:
+            state = AFTER  # inside a container the end proves nothing: no on_done
+    if state == END:
         return root, root_done
-    if state == _VALUE and top is None:  # nothing but whitespace was fed
+    if state == VALUE and top is None:  # nothing but whitespace was fed
         return {}, False
-    reason = "unterminated string" if state == _STRING else "unexpected end of input"
+    reason = "unterminated string" if state == STRING else "unexpected end of input"
     raise JSONSyntaxError(reason, base)
