@@ -19,14 +19,17 @@ Operator = Callable[[reactivex.Observable[StreamItem]], reactivex.Observable[_B]
 EventHandler = tuple[Callable[[StreamItem], None], Callable[[], None] | None]
 
 
-class _Downstream(abc.ObserverBase[_B]):
+class Downstream(abc.ObserverBase[_B]):
     """The observer a handler emits to; remembers an exception raised by the observer's own
     `on_next`, so that it goes back upstream instead of being taken for the operator's."""
 
-    __slots__ = ("_observer", "raised")
+    __slots__ = ("_observer", "raised", "target")
 
     def __init__(self, observer: abc.ObserverBase[_B]) -> None:
         self._observer = observer
+        self.target = observer
+        """The observer wrapped: a handler that emits to it directly records in `raised`
+        what its `on_next` raises."""
         self.raised: BaseException | None = None
 
     def on_next(self, value: _B) -> None:
@@ -65,7 +68,7 @@ def event_operator(
                 return source.subscribe(
                     handle, observer.on_error, observer.on_completed, scheduler=scheduler
                 )
-            downstream = _Downstream(observer)
+            downstream = Downstream(observer)
             handle, before_completed = make_handler(downstream)
             upstream = SingleAssignmentDisposable()
 

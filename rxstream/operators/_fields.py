@@ -4,6 +4,7 @@ arrive, and one field selected by a JSON Pointer pattern."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeAlias
 
 import msgspec
@@ -11,7 +12,7 @@ from reactivex import abc
 
 from .._accumulate import MessageAccumulator, StreamItem
 from .._blocks import ToolState, input_json_error
-from .._field_parser import FieldParser
+from .._field_parser import Emit, FieldParser, OnChunk, OnDone
 from .._partial_json import JSONSyntaxError
 from .._types import (
     ContentBlockDeltaEvent,
@@ -19,7 +20,7 @@ from .._types import (
     ServerToolUseBlock,
     ToolUseBlock,
 )
-from ._base import EventHandler, Operator, event_operator
+from ._base import Downstream, EventHandler, Operator, event_operator
 from ._tools import ToolInput
 
 __all__ = ["FieldDone", "StringChunk", "tool_field", "tool_fields"]
@@ -64,34 +65,36 @@ class StringChunk(msgspec.Struct):
 
 
 FieldEvent: TypeAlias = FieldDone | StringChunk | ToolInput
-_Callbacks = tuple[Callable[[str, object], None], Callable[[str, str], None] | None]
+# `on_done`, `on_chunk` and `emit` as `FieldParser` takes them.
+_Callbacks = tuple[OnDone, OnChunk | None, Emit | None]
 
 
 class _Parsing:
-    """A tool block whose input is being parsed: its start, its parser, its `on_done`, and
-    whether any fragment (even "") came."""
+    """A tool block whose input is being parsed: its start, its parser and its callbacks."""
 
-    __slots__ = ("fed", "feed", "on_done", "parser", "start")
+    __slots__ = ("callbacks", "fed", "parser", "start")
 
-    def __init__(
-        self,
-        start: ToolUseBlock | ServerToolUseBlock,
-        parser: FieldParser,
-        on_done: Callable[[str, object], None],
-    ) -> None:
+    def __init__(self, start: ToolUseBlock | ServerToolUseBlock, callbacks: _Callbacks) -> None:
         self.start = start
-        self.parser = parser
-        self.feed = parser.feed_strict  # the stream ends at the first error
-        self.on_done = on_done
+        self.callbacks = callbacks
+        self.parser = FieldParser(callbacks[0], callbacks[1], emit=callbacks[2])
         self.fed = False
+        """Whether any fragment (even "") came."""
+
+    def done(self, pointer: str, value: object) -> None:
+        """`on_done` for a value the parser did not see complete."""
+        on_done, _, emit = self.callbacks
+        event = on_done(pointer, value)
+        if emit is not None:
+            emit(event)
 
 
 def _field_operator(
-    make_callbacks: Callable[[abc.ObserverBase[Any], int, str, str], _Callbacks | None],
+    make_callbacks: Callable[[Callable[[Any], None], int, str, str], _Callbacks | None],
     emit_tool_input: bool,
 ) -> Operator[Any]:
     """The machinery of `tool_fields` and `tool_field`: every tool block's input goes through a
-    `FieldParser` whose callbacks `make_callbacks(observer, index, id, name)` gives (None: the
+    `FieldParser` whose callbacks `make_callbacks(emit, index, id, name)` gives (None: the
     block is not wanted); a syntax error ends the stream at the fragment that holds it."""
 
     def handler(observer: abc.ObserverBase[Any]) -> EventHandler:
@@ -99,32 +102,53 @@ def _field_operator(
         # to their parser only (the accumulator would keep and re-parse them at the end).
         accumulator = MessageAccumulator()
         parsing: dict[int, _Parsing] = {}
+        feeds: dict[int, Callable[[str], bool]] = {}  # per block parsed: where fragments go
+        # The field events go to the observer's own `on_next`, not through `Downstream` (one
+        # Python call less per event): what it raises is recorded here, where the parser is
+        # called (the parser itself raises only `JSONSyntaxError`).
+        downstream = observer if isinstance(observer, Downstream) else None
+        emit = observer.on_next if downstream is None else downstream.target.on_next
+
+        def parser_error(
+            exc: BaseException, start: ToolUseBlock | ServerToolUseBlock, index: int
+        ) -> BaseException:
+            """What to raise for `exc`, raised by a parser (through `emit`)."""
+            if isinstance(exc, JSONSyntaxError):
+                return input_json_error(start.name, index, exc)
+            if downstream is not None:
+                downstream.raised = exc  # the observer's: it goes back upstream unchanged
+            return exc
 
         def on_next(event: StreamItem) -> None:
             # `type() is`: the fragments of a long input are nearly every event.
             if type(event) is ContentBlockDeltaEvent:
-                parsed = parsing.get(event.index)
-                if parsed is not None:
+                feed = feeds.get(event.index)
+                if feed is not None:
                     delta = event.delta
                     if type(delta) is InputJSONDelta:
                         try:
-                            parsed.feed(delta.partial_json)
-                        except JSONSyntaxError as exc:
-                            raise input_json_error(parsed.start.name, event.index, exc) from None
-                        parsed.fed = True
+                            feed(delta.partial_json)
+                        except Exception as exc:
+                            start = parsing[event.index].start
+                            error = parser_error(exc, start, event.index)
+                            if error is exc:
+                                raise
+                            raise error from None
                         return
                 accumulator.feed(event)
             elif event.type == "content_block_start":
                 accumulator.feed(event)
                 block = event.content_block
                 if isinstance(block, ToolUseBlock | ServerToolUseBlock):
-                    callbacks = make_callbacks(observer, event.index, block.id, block.name)
+                    callbacks = make_callbacks(emit, event.index, block.id, block.name)
                     if callbacks is not None:
-                        parser = FieldParser(callbacks[0], callbacks[1])
-                        parsing[event.index] = _Parsing(block, parser, callbacks[0])
+                        started = _Parsing(block, callbacks)
+                        parsing[event.index] = started
+                        feeds[event.index] = partial(_feed_first, started, feeds, event.index)
             elif event.type == "content_block_stop":
                 accumulator.feed(event)
                 parsed = parsing.pop(event.index, None)
+                feeds.pop(event.index, None)
                 if parsed is None:
                     # A block that started before a SnapshotEvent: its input only at the end.
                     state = accumulator.block(event.index)
@@ -134,13 +158,16 @@ def _field_operator(
                     return
                 start = parsed.start
                 value: Any = start.input
-                if parsed.fed:
-                    try:
+                try:
+                    if parsed.fed:
                         value = parsed.parser.finish()
-                    except JSONSyntaxError as exc:
-                        raise input_json_error(start.name, event.index, exc) from None
-                if not parsed.parser.root_done:
-                    parsed.on_done("", value)  # an empty input is `{}`: nothing closed in it
+                    if not parsed.parser.root_done:
+                        parsed.done("", value)  # an empty input is `{}`: nothing closed in it
+                except Exception as exc:
+                    error = parser_error(exc, start, event.index)
+                    if error is exc:
+                        raise
+                    raise error from None
                 if emit_tool_input:
                     observer.on_next(ToolInput(event.index, start.id, start.name, value))
             else:
@@ -149,6 +176,16 @@ def _field_operator(
         return on_next, None
 
     return event_operator(handler)
+
+
+def _feed_first(
+    parsed: _Parsing, feeds: dict[int, Callable[[str], bool]], index: int, fragment: str
+) -> bool:
+    """The first fragment of a block: noted, and the next ones go straight to the scanner (a
+    C call, `feed_strict`: the stream ends at the first error)."""
+    parsed.fed = True
+    feeds[index] = parsed.parser.feed_strict
+    return parsed.parser.feed_strict(fragment)
 
 
 def tool_fields() -> Operator[FieldDone | StringChunk | ToolInput]:
@@ -161,17 +198,14 @@ def tool_fields() -> Operator[FieldDone | StringChunk | ToolInput]:
     """
 
     def callbacks(
-        observer: abc.ObserverBase[FieldEvent], index: int, tool_id: str, name: str
+        emit: Callable[[FieldEvent], None], index: int, tool_id: str, name: str
     ) -> _Callbacks:
-        emit = observer.on_next
-
-        def on_done(pointer: str, value: object) -> None:
-            emit(FieldDone(index, tool_id, name, pointer, value))
-
-        def on_chunk(pointer: str, text: str) -> None:
-            emit(StringChunk(index, tool_id, name, pointer, text))
-
-        return on_done, on_chunk
+        # The events are built by their classes, bound to the block: no Python call each.
+        return (
+            partial(FieldDone, index, tool_id, name),
+            partial(StringChunk, index, tool_id, name),
+            emit,
+        )
 
     operator: Operator[FieldEvent] = _field_operator(callbacks, emit_tool_input=True)
     return operator
@@ -187,17 +221,16 @@ def tool_field(pointer: str, *, tool: str | None = None) -> Operator[FieldDone]:
     match = _matcher(pointer)
 
     def callbacks(
-        observer: abc.ObserverBase[FieldDone], index: int, tool_id: str, name: str
+        emit: Callable[[FieldDone], None], index: int, tool_id: str, name: str
     ) -> _Callbacks | None:
         if tool is not None and name != tool:
             return None
-        emit = observer.on_next
 
         def on_done(at: str, value: object) -> None:
             if match(at):
                 emit(FieldDone(index, tool_id, name, at, value))
 
-        return on_done, None
+        return on_done, None, None
 
     operator: Operator[FieldDone] = _field_operator(callbacks, emit_tool_input=False)
     return operator
