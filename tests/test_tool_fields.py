@@ -649,3 +649,37 @@ def test_field_events_compare_by_value_and_show_without_the_tool_id() -> None:
     assert repr(chunk) == "StringChunk(index=1, tool_name='fetch', pointer='/t', text='ab')"
     with pytest.raises(TypeError):
         hash(chunk)
+
+
+class ObserverFailure(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("operator", "at"),
+    [
+        (rxo.tool_fields(), ("chunk", "/urls/0")),  # a string piece, mid-input
+        (rxo.tool_fields(), ("done", "/n")),  # a value the parser completes
+        (rxo.tool_fields(), ("done", "")),  # the whole input, at the block's end
+        (rxo.tool_field("/urls/*"), ("done", "/urls/1")),
+    ],
+)
+def test_what_the_observer_raises_ends_the_stream_unchanged(
+    operator: Any, at: tuple[str, str]
+) -> None:
+    """An exception from the subscriber's own on_next is not the operator's: it goes back to
+    the source unchanged (not as a StreamDecodeError), which ends the stream with it."""
+    stream = Stream([ToolUse({}, name="fetch", json_text=URLS_JSON, fragment=5)])
+    seen: list[Any] = []
+    errors: list[BaseException] = []
+    failure = ObserverFailure("the subscriber's own")
+
+    def on_next(item: Any) -> None:
+        seen.append(short(item))
+        if short(item)[0] == at[0] and short(item)[2] == at[1]:
+            raise failure
+
+    rxstream.from_sse([stream.sse()]).pipe(operator).subscribe(on_next, errors.append)
+    assert errors == [failure]
+    assert errors[0].__cause__ is None
+    assert (seen[-1][0], seen[-1][2]) == at
