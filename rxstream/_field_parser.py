@@ -27,6 +27,8 @@ from ._partial_json import (
     _ESCAPE_PREFIX,
     _KEY,
     _KEY_OR_CLOSE,
+    _LITERALS,
+    _MISSING,
     _NOT_WHITESPACE,
     _NOT_WORD,
     _SIMPLE_ESCAPES,
@@ -174,6 +176,8 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, emit: Emit, max_depth: int)
     END = _END
     ESCAPE = _ESCAPE
     WORD_VALUE = _word_value
+    LITERALS = _LITERALS
+    MISSING = _MISSING
     ESCAPE_PREFIX = _ESCAPE_PREFIX
     SIMPLE_ESCAPES = _SIMPLE_ESCAPES
     state = VALUE
@@ -384,7 +388,16 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, emit: Emit, max_depth: int)
                                 state = WORD
                                 break
                             j = m.start()
-                            value = WORD_VALUE(text[i:j], base + i)
+                            word = text[i:j]
+                            # Plain integers and literals (ids, flags) without a call: words
+                            # are ASCII, so `isdigit` means 0-9; a longer one may hit the
+                            # digit limit of int(), which `_word_value` reports.
+                            if word.isdigit() and (c != "0" or j == i + 1) and j - i < 100:
+                                value = int(word)
+                            else:
+                                value = LITERALS.get(word, MISSING)
+                                if value is MISSING:
+                                    value = WORD_VALUE(word, base + i)
                             i = j
                     elif state <= KEY:
                         if c == '"':
