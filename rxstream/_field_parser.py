@@ -238,14 +238,29 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, emit: Emit, max_depth: int)
                         pieces.append(text[i:] if i else text)
                         break
                     j = m.start()
-                    if j != i:
-                        pieces.append(text[i:j])
                     c = text[j]
                     if c == '"':
-                        i = j + 1
-                        string = pieces[0] if len(pieces) == 1 else "".join(pieces)
-                        if in_key:
+                        if not pieces:  # the whole string in this fragment, the common case
+                            string = text[i:j]
+                            if j != i and not in_key and on_chunk is not None:
+                                emit(on_chunk(pointer, string))
+                        else:
+                            if j != i:
+                                pieces.append(text[i:j])
+                            string = pieces[0] if len(pieces) == 1 else "".join(pieces)
+                            if not in_key and on_chunk is not None and len(pieces) > sent:
+                                emit(
+                                    on_chunk(
+                                        pointer,
+                                        pieces[sent]
+                                        if len(pieces) == sent + 1
+                                        else "".join(pieces[sent:]),
+                                    )
+                                )
                             pieces.clear()
+                            sent = 0
+                        i = j + 1
+                        if in_key:
                             keys[-1] = string
                             if i < n and text[i] == ":":  # `": "`, the common case, in one step
                                 i += 1
@@ -262,19 +277,10 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, emit: Emit, max_depth: int)
                             else:
                                 state = COLON
                             continue
-                        if on_chunk is not None and len(pieces) > sent:
-                            emit(
-                                on_chunk(
-                                    pointer,
-                                    pieces[sent]
-                                    if len(pieces) == sent + 1
-                                    else "".join(pieces[sent:]),
-                                )
-                            )
-                        pieces.clear()
-                        sent = 0
                         value = string
                     elif c == "\\":
+                        if j != i:
+                            pieces.append(text[i:j])
                         # `\n`, `\"` and the like (code has many) without a regex match.
                         simple = SIMPLE_ESCAPES.get(text[j + 1 : j + 2])
                         if simple is not None:
@@ -307,6 +313,8 @@ def _scan(on_done: OnDone, on_chunk: OnChunk | None, emit: Emit, max_depth: int)
                             pieces.append(chr(code))
                         continue
                     else:
+                        if j != i:  # it goes out before the error
+                            pieces.append(text[i:j])
                         raise JSONSyntaxError("control character in string", base + j)
                 else:
                     c = text[i]
