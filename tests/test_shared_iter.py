@@ -45,7 +45,8 @@ def message_of(items: Iterable[StreamItem]) -> dict[str, Any]:
     for item in items:
         accumulator.feed(item)
     assert accumulator.complete
-    return json.loads(rxstream.encode(accumulator.message()))  # type: ignore[no-any-return]
+    message: dict[str, Any] = json.loads(rxstream.encode(accumulator.message()))
+    return message
 
 
 def types_of(items: Iterable[StreamItem]) -> list[str]:

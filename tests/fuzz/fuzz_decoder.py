@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import sys
 
-import atheris  # type: ignore[import-untyped]  # atheris ships no type information
+import atheris
 
 with atheris.instrument_imports(include=["rxstream"]):
     from rxstream import APIError, from_sse
