@@ -24,7 +24,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import CHUNK, RATIOS, TIMINGS, TOOL_INPUT, TOOL_TEXT, Timing, WireStream, chunked
+from conftest import (
+    CHUNK,
+    RATIOS,
+    TIMINGS,
+    TOOL_INPUT,
+    TOOL_TEXT,
+    Timing,
+    WireStream,
+    chunked,
+    run_tool_inputs,
+)
 from conftest import text_reply as text_reply_bytes
 from pytest_benchmark.fixture import BenchmarkFixture
 
@@ -150,19 +160,6 @@ def test_snapshots_over_text_deltas(
 
 
 # --- (c) a 200 KB tool input in 8-byte fragments ---------------------------------------------
-
-
-def run_tool_inputs(chunks: list[bytes], read_partials: bool) -> Any:
-    final: list[Any] = []
-
-    def on_next(update: rxo.ToolInputDelta | rxo.ToolInput | rxo.ToolInputCut) -> None:
-        if isinstance(update, rxo.ToolInput):
-            final.append(update.input)
-        elif isinstance(update, rxo.ToolInputDelta) and read_partials:
-            _ = update.partial
-
-    rxstream.from_sse(chunks).pipe(rxo.tool_inputs()).subscribe(on_next)
-    return final[0]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,15 @@ from typing import Any
 import jiter
 import pydantic_core
 import pytest
-from conftest import RATIOS, TOOL_INPUT, TOOL_TEXT, WireStream, make_tool_stream, tool_input
+from conftest import (
+    RATIOS,
+    TOOL_INPUT,
+    TOOL_TEXT,
+    WireStream,
+    make_tool_stream,
+    run_tool_inputs,
+    tool_input,
+)
 from pytest_benchmark.fixture import BenchmarkFixture
 
 import rxstream
@@ -123,19 +131,6 @@ def test_tool_fields_1mb(
     assert final == json.loads(TEXT_1MB)
     assert done == count_values(final)
     record("tool_fields_1mb", tool_stream_1mb.events)
-
-
-def run_tool_inputs(chunks: list[bytes], read_partials: bool) -> Any:
-    final: list[Any] = []
-
-    def on_next(update: rxo.ToolInputDelta | rxo.ToolInput | rxo.ToolInputCut) -> None:
-        if isinstance(update, rxo.ToolInput):
-            final.append(update.input)
-        elif isinstance(update, rxo.ToolInputDelta) and read_partials:
-            _ = update.partial
-
-    rxstream.from_sse(chunks).pipe(rxo.tool_inputs()).subscribe(on_next)
-    return final[0]
 
 
 @pytest.mark.parametrize(

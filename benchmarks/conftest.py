@@ -16,6 +16,9 @@ import msgspec
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
+import rxstream
+from rxstream import operators as rxo
+
 CHUNK = 4096
 DELTAS = 20_000
 MODEL = "claude-sonnet-4-6"
@@ -196,6 +199,21 @@ def make_tool_stream(text: str = TOOL_TEXT) -> WireStream:
     ]
     data = b"".join(events)
     return WireStream(data, chunked(data, CHUNK), len(events))
+
+
+def run_tool_inputs(chunks: list[bytes], read_partials: bool) -> Any:
+    """`tool_inputs()` over `chunks` to its end: the input of the one tool block (and, with
+    `read_partials`, each delta's `.partial` read, as a UI would)."""
+    final: list[Any] = []
+
+    def on_next(update: rxo.ToolInputDelta | rxo.ToolInput | rxo.ToolInputCut) -> None:
+        if isinstance(update, rxo.ToolInput):
+            final.append(update.input)
+        elif isinstance(update, rxo.ToolInputDelta) and read_partials:
+            _ = update.partial
+
+    rxstream.from_sse(chunks).pipe(rxo.tool_inputs()).subscribe(on_next)
+    return final[0]
 
 
 @pytest.fixture(scope="session")
