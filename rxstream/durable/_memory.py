@@ -101,7 +101,7 @@ class MemoryStore:
         if max_streams < 1:
             raise ValueError(f"max_streams must be at least 1, not {max_streams}")
         self._logs: dict[str, _Log] = {}
-        self._ended: list[str] = []
+        self._ended: dict[str, None] = {}  # ended streams, oldest first
         self._max_streams = max_streams
 
     def __repr__(self) -> str:
@@ -118,6 +118,7 @@ class MemoryStore:
         log = self._logs.get(stream_id)
         if log is not None and log.end is not None:
             del self._logs[stream_id]
+            self._ended.pop(stream_id, None)
 
     async def publish(self, stream_id: str, source: Source) -> None:
         """Read `source` to its end, appending every event, then the terminal record.
@@ -148,9 +149,12 @@ class MemoryStore:
             self._retire(stream_id)
 
     def _retire(self, stream_id: str) -> None:
-        self._ended.append(stream_id)
+        # A dict keeps the order of ending and forgets in O(1), whatever `forget` removed.
+        self._ended[stream_id] = None
         while len(self._ended) > self._max_streams:
-            self._logs.pop(self._ended.pop(0), None)
+            oldest = next(iter(self._ended))
+            del self._ended[oldest]
+            self._logs.pop(oldest, None)
 
     async def _read(self, log: _Log, source: Source) -> None:
         if isinstance(source, reactivex.Observable):
