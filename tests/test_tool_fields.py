@@ -16,7 +16,7 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from streams import Stream, Text, ToolUse, json_values, server_tool_use
+from streams import Stream, Text, ToolUse, json_values, server_tool_use, sse
 
 import rxstream
 from rxstream import IncompleteStreamError, StreamDecodeError
@@ -124,6 +124,68 @@ def test_server_tool_use_blocks_and_several_blocks_are_told_apart_by_index() -> 
         ("done", 1, "", {"k": [True, None]}),
         ("input", 1, {"k": [True, None]}),
     ]
+
+
+def interleaved(first: str, second: str, size: int = 3) -> bytes:
+    """Two tool blocks open at once, their fragments alternating (the API sends one block
+    after another, but a stream that does not must still be parsed right)."""
+    stream = Stream([ToolUse({}, name="a"), ToolUse({}, name="b")])
+    events = stream.events()
+    head = [e for e in events if e["type"] in ("message_start", "ping")][:2]
+    starts = [e for e in events if e["type"] == "content_block_start"]
+    tail = [e for e in events if e["type"] in ("message_delta", "message_stop")]
+    parts = [[t[k : k + size] for k in range(0, len(t), size)] for t in (first, second)]
+    deltas = []
+    for k in range(max(map(len, parts))):
+        for index, fragments in enumerate(parts):
+            if k < len(fragments):
+                delta = {"type": "input_json_delta", "partial_json": fragments[k]}
+                deltas.append({"type": "content_block_delta", "index": index, "delta": delta})
+    stops = [{"type": "content_block_stop", "index": index} for index in (1, 0)]
+    return sse([*head, *starts, *deltas, *stops, *tail])
+
+
+def test_two_tool_blocks_open_at_once_are_each_parsed_whole() -> None:
+    first, second = '{"x": [1, "one"], "y": true}', '{"z": {"w": "deep"}, "v": 2.5}'
+    items, error = run(interleaved(first, second), rxo.tool_fields())
+    assert error is None
+    for index, text in enumerate((first, second)):
+        mine = [i for i in items if i.index == index]
+        alone, _ = run(Stream([ToolUse({}, json_text=text, fragment=3)]), rxo.tool_fields())
+        assert [short(i)[2:] for i in mine if isinstance(i, FieldDone)] == [
+            short(i)[2:] for i in alone if isinstance(i, FieldDone)
+        ]
+        assert mine[-1] == ToolInput(index, mine[-1].id, "ab"[index], json.loads(text))
+    # Block 1 stops first: its input comes first.
+    assert [i.index for i in items if isinstance(i, ToolInput)] == [1, 0]
+
+
+@pytest.mark.parametrize("bad", [0, 1])
+def test_invalid_json_in_either_of_two_open_blocks_names_that_block(bad: int) -> None:
+    texts = ['{"ok": [1, 2, 3]}', '{"ok": [4, 5, 6]}']
+    texts[bad] = '{"ok": [1, 2x]}'
+    items, error = run(interleaved(texts[0], texts[1]), rxo.tool_fields())
+    assert isinstance(error, StreamDecodeError)
+    name = "ab"[bad]
+    assert str(error) == (
+        f"invalid input JSON for tool {name!r} (block {bad}) at offset 12: invalid number"
+    )
+    assert not any(isinstance(i, ToolInput) for i in items)
+
+
+def test_a_text_delta_in_a_tool_block_ends_the_stream_with_an_api_error() -> None:
+    stream = Stream([ToolUse({"a": 1}, name="calc", fragment=2)])
+    events = stream.events()
+    at = next(k for k, e in enumerate(events) if e["type"] == "content_block_delta")
+    wrong = {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "text_delta", "text": "x"},
+    }
+    events.insert(at + 1, wrong)
+    items, error = run(sse(events), rxo.tool_fields())
+    assert isinstance(error, rxstream.APIError), error
+    assert not any(isinstance(i, ToolInput) for i in items)
 
 
 def test_keys_are_escaped_in_pointers() -> None:

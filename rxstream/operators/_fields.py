@@ -8,19 +8,22 @@ from functools import partial
 from typing import Any, TypeAlias
 
 import msgspec
+import reactivex
 from reactivex import abc
+from reactivex.disposable import SingleAssignmentDisposable
 
 from .._accumulate import MessageAccumulator, StreamItem
 from .._blocks import ToolState, input_json_error
-from .._field_parser import Emit, FieldParser, OnChunk, OnDone
+from .._field_parser import Emit, FieldParser, Input, OnChunk, OnDone, ignore, route_scanner
 from .._partial_json import JSONSyntaxError
 from .._types import (
     ContentBlockDeltaEvent,
+    ContentBlockStopEvent,
     InputJSONDelta,
     ServerToolUseBlock,
     ToolUseBlock,
 )
-from ._base import Downstream, EventHandler, Operator, event_operator
+from ._base import Operator
 from ._tools import ToolInput
 
 __all__ = ["FieldDone", "StringChunk", "tool_field", "tool_fields"]
@@ -94,95 +97,144 @@ def _field_operator(
     emit_tool_input: bool,
 ) -> Operator[Any]:
     """The machinery of `tool_fields` and `tool_field`: every tool block's input goes through a
-    `FieldParser` whose callbacks `make_callbacks(emit, index, id, name)` gives (None: the
-    block is not wanted); a syntax error ends the stream at the fragment that holds it."""
+    field parser whose callbacks `make_callbacks(emit, index, id, name)` gives (None: the
+    block is not wanted); a syntax error ends the stream at the fragment that holds it.
 
-    def handler(observer: abc.ObserverBase[Any]) -> EventHandler:
-        # The accumulator follows the blocks; the input fragments of the blocks parsed here go
-        # to their parser only (the accumulator would keep and re-parse them at the end).
-        accumulator = MessageAccumulator()
-        parsing: dict[int, _Parsing] = {}
-        feeds: dict[int, Callable[[str], bool]] = {}  # per block parsed: where fragments go
-        # The field events go to the observer's own `on_next`, not through `Downstream` (one
-        # Python call less per event): what it raises is recorded here, where the parser is
-        # called (the parser itself raises only `JSONSyntaxError`).
-        downstream = observer if isinstance(observer, Downstream) else None
-        emit = observer.on_next if downstream is None else downstream.target.on_next
+    The source's events go straight to a scanner (`route_scanner`): the fragments of the tool
+    block in progress are parsed without a Python call in between, and a `_FieldRoute` takes
+    the other events."""
 
-        def parser_error(
-            exc: BaseException, start: ToolUseBlock | ServerToolUseBlock, index: int
-        ) -> BaseException:
-            """What to raise for `exc`, raised by a parser (through `emit`)."""
-            if isinstance(exc, JSONSyntaxError):
-                return input_json_error(start.name, index, exc)
-            if downstream is not None:
-                downstream.raised = exc  # the observer's: it goes back upstream unchanged
-            return exc
+    def operator(source: reactivex.Observable[StreamItem]) -> reactivex.Observable[Any]:
+        def subscribe(
+            observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            upstream = SingleAssignmentDisposable()
+            route = _FieldRoute(observer, upstream, make_callbacks, emit_tool_input)
+            upstream.disposable = source.subscribe(
+                route_scanner(route), observer.on_error, observer.on_completed, scheduler=scheduler
+            )
+            return upstream
 
-        def on_next(event: StreamItem) -> None:
-            # `type() is`: the fragments of a long input are nearly every event.
-            if type(event) is ContentBlockDeltaEvent:
-                feed = feeds.get(event.index)
-                if feed is not None:
-                    delta = event.delta
-                    if type(delta) is InputJSONDelta:
-                        try:
-                            feed(delta.partial_json)
-                        except Exception as exc:
-                            start = parsing[event.index].start
-                            error = parser_error(exc, start, event.index)
-                            if error is exc:
-                                raise
-                            raise error from None
-                        return
-                accumulator.feed(event)
-            elif event.type == "content_block_start":
-                accumulator.feed(event)
-                block = event.content_block
-                if isinstance(block, ToolUseBlock | ServerToolUseBlock):
-                    callbacks = make_callbacks(emit, event.index, block.id, block.name)
-                    if callbacks is not None:
-                        started = _Parsing(block, callbacks)
-                        parsing[event.index] = started
-                        feeds[event.index] = partial(_feed_first, started, feeds, event.index)
-            elif event.type == "content_block_stop":
-                accumulator.feed(event)
-                parsed = parsing.pop(event.index, None)
-                feeds.pop(event.index, None)
-                if parsed is None:
-                    # A block that started before a SnapshotEvent: its input only at the end.
-                    state = accumulator.block(event.index)
-                    if emit_tool_input and isinstance(state, ToolState) and state.final:
-                        final = state.final
-                        observer.on_next(ToolInput(event.index, final.id, final.name, final.input))
-                    return
-                start = parsed.start
-                value: Any = start.input
+        return reactivex.Observable(subscribe)
+
+    return operator
+
+
+class _FieldRoute:
+    """One subscription of a field operator: the events its scanner does not parse itself (see
+    `Route`). The accumulator follows the blocks; the input fragments of the blocks parsed go
+    to their parser only (the accumulator would keep and re-parse them at the end)."""
+
+    __slots__ = (
+        "accumulator",
+        "emit",
+        "emit_tool_input",
+        "feeds",
+        "make_callbacks",
+        "observer",
+        "parsing",
+        "starts",
+        "upstream",
+    )
+
+    def __init__(
+        self,
+        observer: abc.ObserverBase[Any],
+        upstream: abc.DisposableBase,
+        make_callbacks: Callable[[Callable[[Any], None], int, str, str], _Callbacks | None],
+        emit_tool_input: bool,
+    ) -> None:
+        self.observer = observer
+        self.emit = observer.on_next
+        self.upstream = upstream
+        self.make_callbacks = make_callbacks
+        self.emit_tool_input = emit_tool_input
+        self.accumulator = MessageAccumulator()
+        # The block parsed in the scanner, by index, with its callbacks.
+        self.starts: dict[int, tuple[ToolUseBlock | ServerToolUseBlock, _Callbacks]] = {}
+        # Blocks that start while the scanner parses another: each in a parser of its own.
+        self.parsing: dict[int, _Parsing] = {}
+        self.feeds: dict[int, Callable[[str], bool]] = {}
+
+    def other(self, event: Any, idle: bool) -> Input | None:
+        if type(event) is ContentBlockDeltaEvent:
+            feed = self.feeds.get(event.index)
+            if feed is not None and type(event.delta) is InputJSONDelta:
                 try:
-                    if parsed.fed:
-                        value = parsed.parser.finish()
-                    if not parsed.parser.root_done:
-                        parsed.done("", value)  # an empty input is `{}`: nothing closed in it
-                except Exception as exc:
-                    error = parser_error(exc, start, event.index)
-                    if error is exc:
-                        raise
-                    raise error from None
-                if emit_tool_input:
-                    observer.on_next(ToolInput(event.index, start.id, start.name, value))
-            else:
-                accumulator.feed(event)
+                    feed(event.delta.partial_json)
+                except JSONSyntaxError as exc:
+                    name = self.parsing[event.index].start.name
+                    raise input_json_error(name, event.index, exc) from None
+                return None
+            self.accumulator.feed(event)
+            return None
+        kind = event.type
+        if kind == "content_block_start":
+            self.accumulator.feed(event)
+            block = event.content_block
+            if isinstance(block, ToolUseBlock | ServerToolUseBlock):
+                callbacks = self.make_callbacks(self.emit, event.index, block.id, block.name)
+                if callbacks is not None:
+                    index: int = event.index
+                    on_done, on_chunk, emit = callbacks
+                    if idle:
+                        self.starts[index] = (block, callbacks)
+                        return index, on_done, on_chunk, ignore if emit is None else emit
+                    started = _Parsing(block, callbacks)
+                    self.parsing[index] = started
+                    self.feeds[index] = partial(_feed_first, started, self.feeds, index)
+            return None
+        if kind == "content_block_stop":
+            self.accumulator.feed(event)
+            parsed = self.parsing.pop(event.index, None)
+            self.feeds.pop(event.index, None)
+            if parsed is None:
+                # A block that started before a SnapshotEvent: its input only at the end.
+                state = self.accumulator.block(event.index)
+                if self.emit_tool_input and isinstance(state, ToolState) and state.final:
+                    final = state.final
+                    self.emit(ToolInput(event.index, final.id, final.name, final.input))
+                return None
+            start = parsed.start
+            value: Any = start.input
+            try:
+                if parsed.fed:
+                    value = parsed.parser.finish()
+                if not parsed.parser.root_done:
+                    parsed.done("", value)  # an empty input is `{}`: nothing closed in it
+            except JSONSyntaxError as exc:
+                raise input_json_error(start.name, event.index, exc) from None
+            if self.emit_tool_input:
+                self.emit(ToolInput(event.index, start.id, start.name, value))
+            return None
+        self.accumulator.feed(event)
+        return None
 
-        return on_next, None
+    def ended(self, stop: ContentBlockStopEvent, value: object, done: bool, fed: bool) -> None:
+        self.accumulator.feed(stop)
+        start, (on_done, _, emit) = self.starts.pop(stop.index)
+        if not fed:
+            value = start.input
+        if not done:  # an empty input is `{}`: nothing closed in it
+            event = on_done("", value)
+            if emit is not None:
+                emit(event)
+        if self.emit_tool_input:
+            self.emit(ToolInput(stop.index, start.id, start.name, value))
 
-    return event_operator(handler)
+    def failed(self, exc: Exception, index: int) -> None:
+        error: Exception = exc
+        if isinstance(exc, JSONSyntaxError):  # in the input of the block parsed in the scanner
+            error = input_json_error(self.starts[index][0].name, index, exc)
+        self.upstream.dispose()
+        self.observer.on_error(error)
 
 
 def _feed_first(
     parsed: _Parsing, feeds: dict[int, Callable[[str], bool]], index: int, fragment: str
 ) -> bool:
-    """The first fragment of a block: noted, and the next ones go straight to the scanner (a
-    C call, `feed_strict`: the stream ends at the first error)."""
+    """The first fragment of a block parsed in a parser of its own: noted, and the next ones
+    go straight to the scanner (`feed_strict`: the stream ends at the first error)."""
     parsed.fed = True
     feeds[index] = parsed.parser.feed_strict
     return parsed.parser.feed_strict(fragment)
