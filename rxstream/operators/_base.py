@@ -23,13 +23,10 @@ class Downstream(abc.ObserverBase[_B]):
     """The observer a handler emits to; remembers an exception raised by the observer's own
     `on_next`, so that it goes back upstream instead of being taken for the operator's."""
 
-    __slots__ = ("_observer", "raised", "target")
+    __slots__ = ("_observer", "raised")
 
     def __init__(self, observer: abc.ObserverBase[_B]) -> None:
         self._observer = observer
-        self.target = observer
-        """The observer wrapped: a handler that emits to it directly records in `raised`
-        what its `on_next` raises."""
         self.raised: BaseException | None = None
 
     def on_next(self, value: _B) -> None:

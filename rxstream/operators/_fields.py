@@ -84,13 +84,6 @@ class _Parsing:
         self.fed = False
         """Whether any fragment (even "") came."""
 
-    def done(self, pointer: str, value: object) -> None:
-        """`on_done` for a value the parser did not see complete."""
-        on_done, _, emit = self.callbacks
-        event = on_done(pointer, value)
-        if emit is not None:
-            emit(event)
-
 
 def _field_operator(
     make_callbacks: Callable[[Callable[[Any], None], int, str, str], _Callbacks | None],
@@ -195,32 +188,49 @@ class _FieldRoute:
                     final = state.final
                     self.emit(ToolInput(event.index, final.id, final.name, final.input))
                 return None
-            start = parsed.start
-            value: Any = start.input
-            try:
-                if parsed.fed:
+            value: object = None
+            if parsed.fed:
+                try:
                     value = parsed.parser.finish()
-                if not parsed.parser.root_done:
-                    parsed.done("", value)  # an empty input is `{}`: nothing closed in it
-            except JSONSyntaxError as exc:
-                raise input_json_error(start.name, event.index, exc) from None
-            if self.emit_tool_input:
-                self.emit(ToolInput(event.index, start.id, start.name, value))
+                except JSONSyntaxError as exc:
+                    raise input_json_error(parsed.start.name, event.index, exc) from None
+            self._close(
+                event.index,
+                parsed.start,
+                parsed.callbacks,
+                value,
+                parsed.parser.root_done,
+                parsed.fed,
+            )
             return None
         self.accumulator.feed(event)
         return None
 
     def ended(self, stop: ContentBlockStopEvent, value: object, done: bool, fed: bool) -> None:
         self.accumulator.feed(stop)
-        start, (on_done, _, emit) = self.starts.pop(stop.index)
+        start, callbacks = self.starts.pop(stop.index)
+        self._close(stop.index, start, callbacks, value, done, fed)
+
+    def _close(
+        self,
+        index: int,
+        start: ToolUseBlock | ServerToolUseBlock,
+        callbacks: _Callbacks,
+        value: object,
+        done: bool,
+        fed: bool,
+    ) -> None:
+        """A parsed block stopped: the whole input's `FieldDone` if the parser did not give it
+        (an empty input is `{}`: nothing closed in it), then its `ToolInput`."""
         if not fed:
             value = start.input
-        if not done:  # an empty input is `{}`: nothing closed in it
+        if not done:
+            on_done, _, emit = callbacks
             event = on_done("", value)
             if emit is not None:
                 emit(event)
         if self.emit_tool_input:
-            self.emit(ToolInput(stop.index, start.id, start.name, value))
+            self.emit(ToolInput(index, start.id, start.name, value))
 
     def failed(self, exc: Exception, index: int) -> None:
         error: Exception = exc
