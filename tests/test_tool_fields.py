@@ -9,6 +9,7 @@ import enum
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -16,6 +17,7 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reactivex.scheduler import NewThreadScheduler
 from streams import Stream, Text, ToolUse, json_values, server_tool_use, sse
 
 import rxstream
@@ -186,6 +188,44 @@ def test_a_text_delta_in_a_tool_block_ends_the_stream_with_an_api_error() -> Non
     items, error = run(sse(events), rxo.tool_fields())
     assert isinstance(error, rxstream.APIError), error
     assert not any(isinstance(i, ToolInput) for i in items)
+
+
+def test_disposing_at_the_first_field_stops_the_events_and_closes_the_source() -> None:
+    data = Stream([ToolUse({}, name="fetch", json_text=URLS_JSON, fragment=5)]).sse()
+    closed = threading.Event()
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            for k in range(0, len(data), 64):
+                yield data[k : k + 64]
+        finally:
+            closed.set()
+
+    items: list[tuple[Any, ...]] = []
+    ended = threading.Event()
+    subscribed = threading.Event()
+    subscription: list[Any] = []
+
+    def on_next(item: Any) -> None:
+        items.append(short(item))
+        if isinstance(item, FieldDone):
+            subscribed.wait(5)
+            subscription[0].dispose()  # from the reading thread, mid-fragment
+
+    subscription.append(
+        rxstream.from_sse(chunks)
+        .pipe(rxo.tool_fields())
+        .subscribe(
+            on_next,
+            on_error=lambda _: ended.set(),
+            on_completed=ended.set,
+            scheduler=NewThreadScheduler(),
+        )
+    )
+    subscribed.set()
+    assert closed.wait(5)
+    assert [i for i in items if i[0] == "done"] == [("done", 0, "/urls/0", "http://a/1")]
+    assert not ended.is_set()  # disposed: neither completed nor failed
 
 
 def test_keys_are_escaped_in_pointers() -> None:
