@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import reactivex
@@ -42,49 +43,66 @@ AsyncByteSource: TypeAlias = AsyncIterable[bytes] | Callable[[], AsyncIterable[b
 def _sync_observable(
     make_pump: Callable[[], EventPump],
 ) -> reactivex.Observable[MessageStreamEvent]:
-    def subscribe(
-        observer: abc.ObserverBase[MessageStreamEvent], scheduler: abc.SchedulerBase | None = None
-    ) -> abc.DisposableBase:
-        pump = make_pump()
-        disposed = False
-        outermost = _outermost_subscriber(observer)
+    return EventSource(make_pump)
 
-        def run(_: abc.SchedulerBase, __: Any = None) -> None:
-            events = iter(pump)
-            escaped: Exception | None = None
-            try:
-                for event in events:
-                    if disposed or outermost.is_stopped:
-                        return
-                    try:
-                        observer.on_next(event)
-                    except Exception as exc:
-                        # Raised by a subscriber that has already unsubscribed (an operator
-                        # passed its own error to an observer without `on_error`, which
-                        # re-raised it): nobody else can report it, so it must escape.
-                        if disposed:
-                            escaped = exc
-                        raise
-            except Exception as exc:
-                if exc is escaped:
+
+class EventSource(reactivex.Observable[MessageStreamEvent]):
+    """What `from_sse` and `from_response` return: the events of a stream read on the
+    subscribing thread. `reads` is the same source with the events that one read completes
+    as one list (when there are several), for rxstream's operators that take several events at
+    once (`tool_fields`)."""
+
+    def __init__(self, make_pump: Callable[[], EventPump]) -> None:
+        super().__init__(partial(_subscribe_pump, make_pump, False))
+        self.reads: reactivex.Observable[MessageStreamEvent | list[MessageStreamEvent]] = (
+            reactivex.Observable(partial(_subscribe_pump, make_pump, True))
+        )
+
+
+def _subscribe_pump(
+    make_pump: Callable[[], EventPump],
+    by_read: bool,
+    observer: abc.ObserverBase[Any],
+    scheduler: abc.SchedulerBase | None = None,
+) -> abc.DisposableBase:
+    pump = make_pump()
+    disposed = False
+    outermost = _outermost_subscriber(observer)
+
+    def run(_: abc.SchedulerBase, __: Any = None) -> None:
+        items = pump.reads() if by_read else iter(pump)
+        escaped: Exception | None = None
+        try:
+            for item in items:
+                if disposed or outermost.is_stopped:
+                    return
+                try:
+                    observer.on_next(item)
+                except Exception as exc:
+                    # Raised by a subscriber that has already unsubscribed (an operator
+                    # passed its own error to an observer without `on_error`, which
+                    # re-raised it): nobody else can report it, so it must escape.
+                    if disposed:
+                        escaped = exc
                     raise
-                if not disposed:
-                    observer.on_error(_without_this_frame(exc))
-            else:
-                if not disposed:
-                    observer.on_completed()
-            finally:
-                events.close()
+        except Exception as exc:
+            if exc is escaped:
+                raise
+            if not disposed:
+                observer.on_error(_without_this_frame(exc))
+        else:
+            if not disposed:
+                observer.on_completed()
+        finally:
+            items.close()
 
-        def dispose() -> None:
-            nonlocal disposed
-            disposed = True
-            pump.close()
+    def dispose() -> None:
+        nonlocal disposed
+        disposed = True
+        pump.close()
 
-        trampoline = scheduler or CurrentThreadScheduler.singleton()
-        return CompositeDisposable(trampoline.schedule(run), Disposable(dispose))
-
-    return reactivex.Observable(subscribe)
+    trampoline = scheduler or CurrentThreadScheduler.singleton()
+    return CompositeDisposable(trampoline.schedule(run), Disposable(dispose))
 
 
 def _without_this_frame(exc: Exception) -> Exception:

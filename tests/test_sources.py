@@ -25,6 +25,8 @@ from rxstream import (
     StreamDecodeError,
 )
 from rxstream import operators as rxo
+from rxstream._pump import EventPump, Opened
+from rxstream._sources import EventSource
 from rxstream.errors import (
     AuthenticationError,
     BadRequestError,
@@ -247,6 +249,87 @@ def test_the_events_before_an_error_are_delivered_however_the_bytes_are_chunked(
     recorder = Recorder().subscribe_to(rxstream.from_sse(chunked(sse(events), size)))
     assert [e.type for e in recorder.events] == [e["type"] for e in events[:7]]
     assert isinstance(recorder.errors[0], OverloadedError)
+
+
+def reads(source: reactivex.Observable[Any]) -> reactivex.Observable[Any]:
+    """`source.reads`: `from_sse` and `from_response` return an `EventSource`."""
+    assert isinstance(source, EventSource)
+    return source.reads
+
+
+def flat_reads(items: list[Any]) -> list[Any]:
+    """The events of `reads` items, in order (a list per read of several, else one event)."""
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, list):
+            assert len(item) > 1  # a single event comes alone
+            out += item
+        else:
+            out.append(item)
+    return out
+
+
+@pytest.mark.parametrize("size", [1, 37, 1 << 20])
+def test_reads_gives_the_same_events_with_those_of_one_read_together(size: int) -> None:
+    source = rxstream.from_sse(chunked(DATA, size))
+    one_by_one = Recorder().subscribe_to(source)
+    by_read = Recorder().subscribe_to(reads(source))
+    assert (by_read.errors, by_read.completed) == ([], 1)
+    assert flat_reads(by_read.events) == one_by_one.events
+    lists = [item for item in by_read.events if isinstance(item, list)]
+    if size == 1:  # a byte at a time: no read completes two events
+        assert lists == []
+    if size == 1 << 20:  # one read: every event in one list
+        assert len(by_read.events) == 1
+        assert len(by_read.events[0]) == EVENT_COUNT
+
+
+@pytest.mark.parametrize("size", [1, 13, 1 << 20])
+def test_reads_delivers_the_events_before_an_in_stream_error_then_the_error(size: int) -> None:
+    events = [*STREAM.events()[:7], error_event("overloaded_error")]
+    recorder = Recorder().subscribe_to(reads(rxstream.from_sse(chunked(sse(events), size))))
+    assert [e.type for e in flat_reads(recorder.events)] == [e["type"] for e in events[:7]]
+    (error,) = recorder.errors
+    assert isinstance(error, OverloadedError)
+    assert error.partial_message is not None  # what the events before it made
+    block = error.partial_message.content[0]
+    assert isinstance(block, rxstream.TextBlock)
+    assert block.text == "Bonjour, ça "
+
+
+def test_reads_of_an_incomplete_stream_end_with_incomplete_stream_error() -> None:
+    events = STREAM.events()[:-1]  # no message_stop
+    recorder = Recorder().subscribe_to(reads(rxstream.from_sse([sse(events)])))
+    assert len(flat_reads(recorder.events)) == len(events)
+    (error,) = recorder.errors
+    assert isinstance(error, IncompleteStreamError)
+
+
+def test_take_on_reads_stops_reading_and_closes_the_generator() -> None:
+    chunks = chunked(DATA, 200)
+    tracked = TrackedChunks(chunks)
+    recorder = Recorder().subscribe_to(reads(rxstream.from_sse(tracked)).pipe(ops.take(1)))
+    assert recorder.completed == 1
+    first_read = len(sse(STREAM.events()[:1])) // 200 + 1  # the read that completes one
+    assert tracked.read == first_read < len(chunks)
+    assert tracked.closed
+
+
+def test_reads_with_a_retry_holds_the_events_back_until_content() -> None:
+    """A retried stream: the first attempt fails before any content; by read, the events of
+    the first attempt never come out, and the second's come as its reads complete them."""
+    failed = sse([STREAM.events()[0], error_event("overloaded_error")])
+    attempts = iter([[failed], chunked(DATA, 300)])
+    slept: list[float] = []
+
+    def pump() -> EventPump:
+        return EventPump(lambda: Opened(iter(next(attempts))), retries=1, sleep=slept.append)
+
+    items = list(pump().reads())
+    assert len(slept) == 1
+    attempts = iter([[failed], chunked(DATA, 300)])
+    assert flat_reads(items) == list(pump())
+    assert [e.type for e in flat_reads(items)] == [e["type"] for e in STREAM.events()]
 
 
 def test_an_error_before_message_start_has_no_partial_message() -> None:
