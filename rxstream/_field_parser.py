@@ -14,7 +14,8 @@ attributes), common sequences (`": "`, `", "`) are taken in one step, and it kee
 `partial()`, which field events do not need. An operator subscribes the scanner itself to its
 source (`route_scanner`): the source's `on_next` resumes it with each event, so a fragment of
 the block being parsed reaches the scanner without a Python call in between; the other events
-go to the operator's `Route`.
+go to the operator's `Route`. A source that reads a stream hands it all the events of one read
+at once (`EventSource.reads`), which it takes in turn: one resumption per read, not per event.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class Route(Protocol):
 
 
 def route_scanner(route: Route, max_depth: int = 1000) -> Callable[[Any], None]:
-    """An operator's `on_next`: the scanner in route mode, started."""
+    """An operator's `on_next`: the scanner in route mode, started. It takes events, or lists
+    of events (what one read completes: `EventSource.reads`), the same either way."""
     scanner = _scan(_no_done, None, ignore, max_depth, route)
     next(scanner)
     return cast("Callable[[Any], None]", scanner.send)  # what it yields goes nowhere
@@ -207,10 +209,11 @@ def _scan(
     `emit` gets what each call of `on_done` and `on_chunk` returns. Raises `JSONSyntaxError`
     at the first invalid character, and returns the value and whether it was done.
 
-    With a `route` it is an operator's `on_next` instead, sent every event of the stream (see
-    `Route`): the `input_json_delta` fragments of one tool block at a time are parsed here,
-    without a Python call between the source and the scanner; the block's stop ends its input,
-    and the next block's input begins afresh. It never raises then: errors go to the route.
+    With a `route` it is an operator's `on_next` instead, sent every event of the stream, or a
+    list of events (those one read completes) to take in turn (see `Route`): the
+    `input_json_delta` fragments of one tool block at a time are parsed here, without a Python
+    call between the source and the scanner; the block's stop ends its input, and the next
+    block's input begins afresh. It never raises then: errors go to the route.
     """
     # The states and tables as locals: they are read several times in every fragment.
     VALUE_OR_CLOSE = _VALUE_OR_CLOSE
@@ -241,6 +244,8 @@ def _scan(
     root_done = False
     item: Any  # what is sent: a fragment, None, or (route mode) an event
     text: str
+    batch: list[Any] = []  # route mode: the events of one read; `batch[k:kn]` are to come
+    k = kn = 0
     try:
         while True:  # one input after another (a FieldParser parses one)
             state = VALUE
@@ -262,7 +267,16 @@ def _scan(
             root_done = False
             fed = False
             while True:
-                item = yield root_done
+                if k < kn:  # the next event of a read
+                    item = batch[k]
+                    k += 1
+                else:
+                    item = yield root_done
+                    if type(item) is list:  # route mode: the events of one read
+                        batch = item
+                        k = 0
+                        kn = len(item)
+                        continue
                 if type(item) is DELTA_EVENT and item.index == index:
                     try:
                         # Only an `input_json_delta` has it.

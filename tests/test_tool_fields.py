@@ -15,10 +15,12 @@ from typing import Annotated, Any, Literal
 import anyio
 import msgspec
 import pytest
+import reactivex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reactivex import operators as ops
 from reactivex.scheduler import NewThreadScheduler
-from streams import Stream, Text, ToolUse, json_values, server_tool_use, sse
+from streams import Stream, Text, ToolUse, chunked, json_values, server_tool_use, sse
 
 import rxstream
 from rxstream import IncompleteStreamError, StreamDecodeError
@@ -253,6 +255,114 @@ def test_a_stream_cut_mid_block_gets_no_done_for_unfinished_values() -> None:
     done = [short(i) for i in items if isinstance(i, FieldDone)]
     assert done == [("done", 0, "/first", "complete")]
     assert not any(isinstance(i, ToolInput) for i in items)
+
+
+# --- the events of one read at once: the same events as one by one -----------------------
+
+
+def one_by_one_and_by_read(data: bytes, operator: Any, sizes: list[int]) -> list[Any]:
+    """The operator on `data` one event at a time (through a `map`, which hides the source's
+    reads) and on its reads for each chunk size: the items and the error must be the same.
+    Returns the items."""
+
+    def outcome(source: reactivex.Observable[Any]) -> tuple[list[Any], Any]:
+        items: list[Any] = []
+        errors: list[BaseException] = []
+        source.pipe(operator).subscribe(items.append, errors.append)
+        return items, [(type(e), str(e), getattr(e, "offset", None)) for e in errors]
+
+    expected = outcome(rxstream.from_sse([data]).pipe(ops.map(lambda event: event)))
+    for size in sizes:
+        assert outcome(rxstream.from_sse(chunked(data, size))) == expected, size
+    return expected[0]
+
+
+def test_interleaved_blocks_a_foreign_delta_and_bad_json_give_the_same_events_by_read() -> None:
+    sizes = [1, 50, 300, 1 << 20]
+    first, second = '{"x": [1, "one"], "y": true}', '{"z": {"w": "deep"}, "v": 2.5}'
+    assert one_by_one_and_by_read(interleaved(first, second), rxo.tool_fields(), sizes)
+    bad = interleaved('{"ok": [1, 2x]}', '{"ok": [4, 5, 6]}')
+    assert one_by_one_and_by_read(bad, rxo.tool_fields(), sizes)
+    stream = Stream([Text("hi"), ToolUse({}, name="fetch", json_text=URLS_JSON, fragment=2)])
+    events = stream.events()
+    wrong = {
+        "type": "content_block_delta",
+        "index": 1,
+        "delta": {"type": "text_delta", "text": "x"},
+    }
+    at = max(k for k, e in enumerate(events) if e["type"] == "content_block_delta")
+    one_by_one_and_by_read(sse([*events[:at], wrong, *events[at:]]), rxo.tool_fields(), sizes)
+    # An in-stream error in the middle of the input, and a stream cut there.
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}
+    one_by_one_and_by_read(sse([*events[:at], error]), rxo.tool_fields(), sizes)
+    one_by_one_and_by_read(sse(events[:at]), rxo.tool_fields(), sizes)
+    one_by_one_and_by_read(stream.sse(), rxo.tool_field("/urls/*"), sizes)
+
+
+@MODEST
+@given(
+    st.lists(json_values(), min_size=1, max_size=3),
+    st.integers(1, 9),
+    st.lists(st.integers(1, 400), min_size=1, max_size=4),
+)
+def test_any_reads_give_the_events_of_one_event_at_a_time(
+    values: list[Any], fragment: int, sizes: list[int]
+) -> None:
+    blocks = [ToolUse(v, name=f"t{k}", fragment=fragment) for k, v in enumerate(values)]
+    stream = Stream([Text("go"), *blocks])
+    items = one_by_one_and_by_read(stream.sse(), rxo.tool_fields(), [*sizes, 1 << 20])
+    assert [i.input for i in items if isinstance(i, ToolInput)] == values
+
+
+def test_disposing_at_the_first_field_of_a_read_that_holds_the_whole_stream() -> None:
+    data = Stream([ToolUse({}, name="fetch", json_text=URLS_JSON, fragment=5)]).sse()
+    closed = threading.Event()
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield data  # one read: every event at once
+        finally:
+            closed.set()
+
+    items: list[tuple[Any, ...]] = []
+    ended: list[str] = []
+    subscription: list[Any] = []
+
+    def on_next(item: Any) -> None:
+        items.append(short(item))
+        if isinstance(item, FieldDone):
+            subscription[0].dispose()
+
+    subscription.append(
+        rxstream.from_sse(chunks)
+        .pipe(rxo.tool_fields())
+        .subscribe(
+            on_next,
+            on_error=lambda e: ended.append(repr(e)),
+            on_completed=lambda: ended.append("completed"),
+            scheduler=NewThreadScheduler(),
+        )
+    )
+    assert closed.wait(5)
+    assert [i for i in items if i[0] == "done"] == [("done", 0, "/urls/0", "http://a/1")]
+    assert items[-1] == ("done", 0, "/urls/0", "http://a/1")  # nothing after the disposal
+    assert ended == []
+
+
+def test_take_on_tool_fields_stops_within_a_read() -> None:
+    data = Stream([ToolUse({}, name="fetch", json_text=URLS_JSON, fragment=5)]).sse()
+    items: list[Any] = []
+    completed: list[bool] = []
+    rxstream.from_sse([data]).pipe(rxo.tool_fields(), ops.take(4)).subscribe(
+        items.append, on_completed=lambda: completed.append(True)
+    )
+    assert [short(i) for i in items] == [
+        ("chunk", 0, "/urls/0", "http"),
+        ("chunk", 0, "/urls/0", "://a/"),
+        ("chunk", 0, "/urls/0", "1"),
+        ("done", 0, "/urls/0", "http://a/1"),
+    ]
+    assert completed == [True]
 
 
 # --- tool_field(pointer) -----------------------------------------------------------------

@@ -16,6 +16,7 @@ from .._accumulate import MessageAccumulator, StreamItem
 from .._blocks import ToolState, input_json_error
 from .._field_parser import Emit, FieldParser, Input, OnChunk, OnDone, ignore, route_scanner
 from .._partial_json import JSONSyntaxError
+from .._sources import EventSource
 from .._types import (
     ContentBlockDeltaEvent,
     ContentBlockStopEvent,
@@ -95,7 +96,8 @@ def _field_operator(
 
     The source's events go straight to a scanner (`route_scanner`): the fragments of the tool
     block in progress are parsed without a Python call in between, and a `_FieldRoute` takes
-    the other events."""
+    the other events. On a stream read here (`from_sse`, `from_response`), the scanner gets
+    the events of each read in one list."""
 
     def operator(source: reactivex.Observable[StreamItem]) -> reactivex.Observable[Any]:
         def subscribe(
@@ -103,7 +105,12 @@ def _field_operator(
         ) -> abc.DisposableBase:
             upstream = SingleAssignmentDisposable()
             route = _FieldRoute(observer, upstream, make_callbacks, emit_tool_input)
-            upstream.disposable = source.subscribe(
+            # Straight on a stream read here: the events of each read come in one call (the
+            # scanner takes them in turn, as one by one), not one call through reactivex each.
+            events: reactivex.Observable[Any] = (
+                source.reads if isinstance(source, EventSource) else source
+            )
+            upstream.disposable = events.subscribe(
                 route_scanner(route), observer.on_error, observer.on_completed, scheduler=scheduler
             )
             return upstream
