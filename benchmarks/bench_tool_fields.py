@@ -6,7 +6,9 @@ from the SSE bytes to the last event, against:
 - the way people use the peers: the whole buffer re-parsed after every fragment by jiter
   (`partial_mode="trailing-strings"`, target: `tool_fields()` >= 50x faster) and by
   pydantic_core (`from_json(..., allow_partial=True)`), one round each (about 10 s);
-- itself on a ~1 MB input (5x the size: target <= 6x the time).
+- itself on a ~1 MB input (5x the size: target <= 6x the time);
+- and, for the record, both on the same bytes read one event at a time (the API's own pace,
+  where `tool_fields()` cannot take several events in one call).
 
 Run: `.venv/bin/pytest benchmarks/bench_tool_fields.py -p no:cacheprovider --benchmark-only
 --benchmark-timer time.process_time`; the ratios are printed at the end (see conftest.py).
@@ -70,6 +72,14 @@ RATIOS.extend(
             lambda r: r >= 50,
         ),
         (
+            "time tool_fields() vs tool_inputs(), one event per read (live pace)",
+            "tool_fields_per_event",
+            "tf_tool_inputs_per_event",
+            False,
+            "measured",
+            lambda r: True,
+        ),
+        (
             "time tool_fields() 1 MB vs 200 KB input (5x)",
             "tool_fields_1mb",
             "tool_fields",
@@ -86,6 +96,15 @@ TEXT_1MB = tool_input(1_000_000)
 @pytest.fixture(scope="module")
 def tool_stream_1mb() -> WireStream:
     return make_tool_stream(TEXT_1MB)
+
+
+@pytest.fixture(scope="module")
+def tool_stream_per_event(tool_stream: WireStream) -> WireStream:
+    """The same bytes, each read one event (as the API sends them at its own pace): no read
+    hands more than one event on."""
+    events = [event + b"\n\n" for event in tool_stream.data.split(b"\n\n") if event]
+    assert b"".join(events) == tool_stream.data
+    return WireStream(tool_stream.data, events, tool_stream.events)
 
 
 def run_tool_fields(chunks: list[bytes]) -> tuple[int, Any]:
@@ -150,6 +169,24 @@ def test_tool_inputs_same_bytes(
     )
     assert result == TOOL_INPUT
     record(key, tool_stream.events)
+
+
+@pytest.mark.parametrize("operator", ["tool_fields", "tool_inputs"])
+def test_one_event_per_read(
+    benchmark: BenchmarkFixture,
+    tool_stream_per_event: WireStream,
+    record: Callable[[str, int], None],
+    operator: str,
+) -> None:
+    chunks = tool_stream_per_event.chunks
+    if operator == "tool_fields":
+        done, final = benchmark.pedantic(run_tool_fields, args=(chunks,), rounds=7, warmup_rounds=1)
+        assert done == count_values(TOOL_INPUT)
+        record("tool_fields_per_event", tool_stream_per_event.events)
+    else:
+        final = benchmark.pedantic(run_tool_inputs, args=(chunks, False), rounds=7, warmup_rounds=1)
+        record("tf_tool_inputs_per_event", tool_stream_per_event.events)
+    assert final == TOOL_INPUT
 
 
 def reparse_every_fragment(chunks: list[bytes], parse: Callable[[bytearray], Any]) -> Any:
