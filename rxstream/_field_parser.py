@@ -27,8 +27,6 @@ from ._partial_json import (
     _AFTER,
     _COLON,
     _END,
-    _ESCAPE,
-    _ESCAPE_PREFIX,
     _KEY,
     _KEY_OR_CLOSE,
     _LITERALS,
@@ -43,8 +41,8 @@ from ._partial_json import (
     _WORD,
     _WORD_CHARS,
     JSONSyntaxError,
-    _escape_error,
     _word_value,
+    decode_escape,
 )
 from ._types import ContentBlockDeltaEvent, ContentBlockStopEvent
 
@@ -228,11 +226,9 @@ def _scan(
     COLON = _COLON
     VALUE = _VALUE
     END = _END
-    ESCAPE = _ESCAPE
     WORD_VALUE = _word_value
     LITERALS = _LITERALS
     MISSING = _MISSING
-    ESCAPE_PREFIX = _ESCAPE_PREFIX
     SIMPLE_ESCAPES = _SIMPLE_ESCAPES
     DELTA_EVENT = _DELTA_EVENT
     STOP_EVENT = _STOP_EVENT
@@ -402,45 +398,14 @@ def _scan(
                                     pieces.append(simple)
                                     i = j + 2
                                     continue
-                                m = ESCAPE.match(text, j)
-                                if m is None:
-                                    if ESCAPE_PREFIX.match(text, j) is not None:
-                                        carry = text[j:]
-                                        resume = True
-                                        i = n = j  # the fragment ends before the escape
-                                        continue
-                                    raise JSONSyntaxError(
-                                        "invalid escape", base + _escape_error(text, j)
-                                    )
-                                simple = m.group(1)
-                                if simple is not None:
-                                    pieces.append(SIMPLE_ESCAPES[simple])
-                                    i = j + 2
-                                else:
-                                    code = int(m.group(2), 16)
-                                    i = j + 6
-                                    if (
-                                        0xD800 <= code <= 0xDBFF
-                                    ):  # a high surrogate: pair it if it can be
-                                        low = ESCAPE.match(text, i)
-                                        if low is not None and low.group(2) is not None:
-                                            low_code = int(low.group(2), 16)
-                                            if 0xDC00 <= low_code <= 0xDFFF:
-                                                code = (
-                                                    0x10000
-                                                    + ((code - 0xD800) << 10)
-                                                    + low_code
-                                                    - 0xDC00
-                                                )
-                                                i += 6
-                                        elif low is None and (
-                                            i == n or ESCAPE_PREFIX.match(text, i)
-                                        ):
-                                            carry = text[j:]
-                                            resume = True
-                                            i = n = j
-                                            continue
-                                    pieces.append(chr(code))
+                                decoded = decode_escape(text, j, base)
+                                if decoded is None:  # the fragment ends inside the escape
+                                    carry = text[j:]
+                                    resume = True
+                                    i = n = j  # the fragment ends before the escape
+                                    continue
+                                pieces.append(decoded[0])
+                                i = decoded[1]
                                 continue
                             else:
                                 if j != i:  # it goes out before the error

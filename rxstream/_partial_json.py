@@ -309,31 +309,21 @@ class PartialJSONParser:
                         state = self._add(string)
                         dirty = True
                 elif c == "\\":
-                    m = _ESCAPE.match(text, j)
-                    if m is None:
-                        if _ESCAPE_PREFIX.match(text, j) is not None:
+                    simple = _SIMPLE_ESCAPES.get(text[j + 1 : j + 2])
+                    decoded: tuple[str, int] | None
+                    if simple is not None:  # `\n`, `\"` and the like, without a regex match
+                        decoded = simple, j + 2
+                    else:
+                        try:
+                            decoded = decode_escape(text, j, base)
+                        except JSONSyntaxError as exc:
+                            error = exc
+                            break
+                        if decoded is None:
                             self._carry = text[j:]
                             break
-                        error = JSONSyntaxError("invalid escape", base + _escape_error(text, j))
-                        break
-                    simple = m.group(1)
-                    if simple is not None:
-                        pieces.append(_SIMPLE_ESCAPES[simple])
-                        i = j + 2
-                    else:
-                        code = int(m.group(2), 16)
-                        i = j + 6
-                        if 0xD800 <= code <= 0xDBFF:  # a high surrogate: pair it if it can be
-                            low = _ESCAPE.match(text, i)
-                            if low is not None and low.group(2) is not None:
-                                low_code = int(low.group(2), 16)
-                                if 0xDC00 <= low_code <= 0xDFFF:
-                                    code = 0x10000 + ((code - 0xD800) << 10) + low_code - 0xDC00
-                                    i += 6
-                            elif low is None and (i == n or _ESCAPE_PREFIX.match(text, i)):
-                                self._carry = text[j:]
-                                break
-                        pieces.append(chr(code))
+                    pieces.append(decoded[0])
+                    i = decoded[1]
                     dirty = dirty or not in_key
                 else:
                     error = JSONSyntaxError("control character in string", base + j)
@@ -479,6 +469,33 @@ def _literal_error(word: str) -> int:
                 i += 1
             return i
     return 0
+
+
+def decode_escape(text: str, j: int, base: int) -> tuple[str, int] | None:
+    """The escape at `text[j]` (a backslash): its text and the index after it, an escaped
+    surrogate pair as one character. None when `text` ends inside it, or right after a high
+    surrogate that a low one may follow: the caller keeps `text[j:]` for the next fragment.
+    Raises `JSONSyntaxError` at the bad character (its offset: `base` + its index)."""
+    m = _ESCAPE.match(text, j)
+    if m is None:
+        if _ESCAPE_PREFIX.match(text, j) is not None:
+            return None
+        raise JSONSyntaxError("invalid escape", base + _escape_error(text, j))
+    simple = m.group(1)
+    if simple is not None:
+        return _SIMPLE_ESCAPES[simple], j + 2
+    code = int(m.group(2), 16)
+    i = j + 6
+    if 0xD800 <= code <= 0xDBFF:  # a high surrogate: pair it if it can be
+        low = _ESCAPE.match(text, i)
+        if low is not None and low.group(2) is not None:
+            low_code = int(low.group(2), 16)
+            if 0xDC00 <= low_code <= 0xDFFF:
+                code = 0x10000 + ((code - 0xD800) << 10) + low_code - 0xDC00
+                i += 6
+        elif low is None and (i == len(text) or _ESCAPE_PREFIX.match(text, i)):
+            return None
+    return chr(code), i
 
 
 def _escape_error(text: str, j: int) -> int:
