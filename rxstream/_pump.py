@@ -129,9 +129,9 @@ class _Attempt:
                 accepted += 1
         except APIError:
             if accepted:
-                yield events[:accepted] if accepted > 1 else events[0]
+                yield _one_read(events[:accepted])
             raise
-        yield events if len(events) > 1 else events[0]
+        yield _one_read(events)
 
     def finish(self) -> Iterator[MessageStreamEvent]:
         """The input ended: the last events, then `IncompleteStreamError` unless the stream
@@ -165,12 +165,17 @@ def _in_one(
         delivered.extend(events)  # those before a failure stay
     except APIError as exc:
         failure = exc
-    if len(delivered) > 1:
-        yield delivered
-    elif delivered:
-        yield delivered[0]
+    if delivered:
+        yield _one_read(delivered)
     if failure is not None:
         raise failure
+
+
+def _one_read(
+    events: list[MessageStreamEvent],
+) -> MessageStreamEvent | list[MessageStreamEvent]:
+    """The events of one read as `reads()` hands them on: a single one alone."""
+    return events if len(events) > 1 else events[0]
 
 
 class _PumpBase:
