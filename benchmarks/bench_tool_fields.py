@@ -130,15 +130,25 @@ def count_values(value: Any) -> int:
     return 1
 
 
+@pytest.mark.parametrize(
+    ("key", "reads"),
+    [("tool_fields", "tool_stream"), ("tool_fields_per_event", "tool_stream_per_event")],
+    ids=["4k_reads", "one_event_per_read"],
+)
 def test_tool_fields_200kb(
-    benchmark: BenchmarkFixture, tool_stream: WireStream, record: Callable[[str, int], None]
+    benchmark: BenchmarkFixture,
+    request: pytest.FixtureRequest,
+    record: Callable[[str, int], None],
+    key: str,
+    reads: str,
 ) -> None:
+    stream: WireStream = request.getfixturevalue(reads)
     done, final = benchmark.pedantic(
-        run_tool_fields, args=(tool_stream.chunks,), rounds=7, warmup_rounds=1
+        run_tool_fields, args=(stream.chunks,), rounds=7, warmup_rounds=1
     )
     assert final == TOOL_INPUT
     assert done == count_values(TOOL_INPUT)
-    record("tool_fields", tool_stream.events)
+    record(key, stream.events)
 
 
 def test_tool_fields_1mb(
@@ -153,40 +163,28 @@ def test_tool_fields_1mb(
 
 
 @pytest.mark.parametrize(
-    ("key", "read_partials"),
-    [("tf_tool_inputs", False), ("tf_tool_inputs_partial", True)],
-    ids=["without_partials", "partial_every_delta"],
+    ("key", "read_partials", "reads"),
+    [
+        ("tf_tool_inputs", False, "tool_stream"),
+        ("tf_tool_inputs_partial", True, "tool_stream"),
+        ("tf_tool_inputs_per_event", False, "tool_stream_per_event"),
+    ],
+    ids=["without_partials", "partial_every_delta", "one_event_per_read"],
 )
 def test_tool_inputs_same_bytes(
     benchmark: BenchmarkFixture,
-    tool_stream: WireStream,
+    request: pytest.FixtureRequest,
     record: Callable[[str, int], None],
     key: str,
     read_partials: bool,
+    reads: str,
 ) -> None:
+    stream: WireStream = request.getfixturevalue(reads)
     result = benchmark.pedantic(
-        run_tool_inputs, args=(tool_stream.chunks, read_partials), rounds=7, warmup_rounds=1
+        run_tool_inputs, args=(stream.chunks, read_partials), rounds=7, warmup_rounds=1
     )
     assert result == TOOL_INPUT
-    record(key, tool_stream.events)
-
-
-@pytest.mark.parametrize("operator", ["tool_fields", "tool_inputs"])
-def test_one_event_per_read(
-    benchmark: BenchmarkFixture,
-    tool_stream_per_event: WireStream,
-    record: Callable[[str, int], None],
-    operator: str,
-) -> None:
-    chunks = tool_stream_per_event.chunks
-    if operator == "tool_fields":
-        done, final = benchmark.pedantic(run_tool_fields, args=(chunks,), rounds=7, warmup_rounds=1)
-        assert done == count_values(TOOL_INPUT)
-        record("tool_fields_per_event", tool_stream_per_event.events)
-    else:
-        final = benchmark.pedantic(run_tool_inputs, args=(chunks, False), rounds=7, warmup_rounds=1)
-        record("tf_tool_inputs_per_event", tool_stream_per_event.events)
-    assert final == TOOL_INPUT
+    record(key, stream.events)
 
 
 def reparse_every_fragment(chunks: list[bytes], parse: Callable[[bytearray], Any]) -> Any:
